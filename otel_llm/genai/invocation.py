@@ -1,0 +1,213 @@
+"""One GenAI call in flight: its span, its timing, and the metrics it records when it ends.
+
+Provider modules never touch spans: they start an Invocation from request facts, feed it the
+response facts (or chunks, or an error) and it ends exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from time import time_ns
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.trace import Span, SpanKind, StatusCode
+
+from otel_llm._safety import report
+from otel_llm.genai import attributes as A
+
+if TYPE_CHECKING:
+    from otel_llm.genai.telemetry import GenAITelemetry
+
+# Attributes that also dimension the metrics, taken from the request attributes at start.
+_METRIC_KEYS = (A.OPERATION_NAME, A.PROVIDER_NAME, A.REQUEST_MODEL, A.SERVER_ADDRESS, A.SERVER_PORT)
+_CONTENT_KEYS = (A.SYSTEM_INSTRUCTIONS, A.INPUT_MESSAGES, A.OUTPUT_MESSAGES, A.TOOL_DEFINITIONS)
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON for content attributes; anything unserialisable becomes its string."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def error_type(exc: BaseException) -> str:
+    return type(exc).__qualname__ or "_OTHER"
+
+
+class Invocation:
+    """A started GenAI span plus what is learned about the call until it ends."""
+
+    __slots__ = (
+        "_ended",
+        "_error_message",
+        "_last_chunk_ns",
+        "_metric_attrs",
+        "_telemetry",
+        "attributes",
+        "capture",
+        "chunk_gaps_ns",
+        "first_chunk_ns",
+        "input_messages",
+        "input_tokens",
+        "output_messages",
+        "output_tokens",
+        "request_attributes",
+        "span",
+        "start_ns",
+        "system_instructions",
+        "tool_definitions",
+    )
+
+    def __init__(
+        self,
+        telemetry: GenAITelemetry,
+        operation: str,
+        request_model: str | None,
+        attributes: dict[str, Any],
+    ) -> None:
+        self._telemetry = telemetry
+        self.capture = telemetry.capture
+        self.start_ns = time_ns()
+        name = f"{operation} {request_model}" if request_model else operation
+        self.span: Span = telemetry.tracer.start_span(
+            name, kind=SpanKind.CLIENT, attributes=attributes, start_time=self.start_ns
+        )
+        self.request_attributes = attributes
+        self._metric_attrs = {k: attributes[k] for k in _METRIC_KEYS if k in attributes}
+        self.attributes: dict[str, Any] = {}  # response-side attributes, set on the span at the end
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.first_chunk_ns: int | None = None
+        self._last_chunk_ns = 0
+        self.chunk_gaps_ns: list[int] = []
+        self.input_messages: list[dict[str, Any]] | None = None
+        self.output_messages: list[dict[str, Any]] | None = None
+        self.system_instructions: list[dict[str, Any]] | None = None
+        self.tool_definitions: list[dict[str, Any]] | None = None
+        self._ended = False
+        self._error_message: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    # -- facts from the response -------------------------------------------------------------
+
+    def set(self, key: str, value: Any) -> None:
+        """Record a response attribute; None means the provider did not say."""
+        if value is not None:
+            self.attributes[key] = value
+
+    def set_usage(
+        self,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        *,
+        cache_read: int | None = None,
+        cache_creation: int | None = None,
+        reasoning: int | None = None,
+    ) -> None:
+        """Usage as the conventions count it: input includes cached, output includes reasoning."""
+        attrs = self.attributes
+        if input_tokens is not None:
+            self.input_tokens = input_tokens
+            attrs[A.USAGE_INPUT_TOKENS] = input_tokens
+        if output_tokens is not None:
+            self.output_tokens = output_tokens
+            attrs[A.USAGE_OUTPUT_TOKENS] = output_tokens
+        if cache_read is not None:
+            attrs[A.USAGE_CACHE_READ_INPUT_TOKENS] = cache_read
+        if cache_creation is not None:
+            attrs[A.USAGE_CACHE_CREATION_INPUT_TOKENS] = cache_creation
+        if reasoning is not None:
+            attrs[A.USAGE_REASONING_OUTPUT_TOKENS] = reasoning
+
+    def set_error(self, error_type: str, message: str | None = None) -> None:
+        """Mark the call failed though no exception was raised (e.g. a response with status failed)."""
+        self.attributes[A.ERROR_TYPE] = error_type
+        self._error_message = message
+
+    def on_chunk(self) -> None:
+        """Note the arrival of one streamed chunk (a small constant amount of work)."""
+        now = time_ns()
+        if self.first_chunk_ns is None:
+            self.first_chunk_ns = now
+        else:
+            self.chunk_gaps_ns.append(now - self._last_chunk_ns)
+        self._last_chunk_ns = now
+
+    # -- ending ----------------------------------------------------------------------------------
+
+    def end(self) -> None:
+        """End successfully with whatever was recorded. Later calls do nothing."""
+        self._finish(None)
+
+    def fail(self, exc: BaseException) -> None:
+        """End as failed by ``exc``. Later calls do nothing."""
+        self._finish(exc)
+
+    def _finish(self, exc: BaseException | None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        end_ns = time_ns()
+        span = self.span
+        try:
+            attrs = self.attributes
+            ttfc = None
+            if self.first_chunk_ns is not None:
+                ttfc = (self.first_chunk_ns - self.start_ns) / 1e9
+                attrs[A.RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc
+            if self.capture.enabled:
+                self._record_content(attrs)
+            if exc is not None:
+                attrs[A.ERROR_TYPE] = error_type(exc)
+                self._error_message = str(exc)
+                span.record_exception(exc)
+            etype = attrs.get(A.ERROR_TYPE)
+            if etype is not None:
+                span.set_status(StatusCode.ERROR, self._error_message or etype)
+            if attrs:
+                span.set_attributes(attrs)
+        except Exception as err:
+            report("genai.finish", err)
+            ttfc = None
+        finally:
+            span.end(end_time=end_ns)
+        try:
+            metric_attrs = self._metric_attrs
+            model = self.attributes.get(A.RESPONSE_MODEL)
+            etype = self.attributes.get(A.ERROR_TYPE)
+            if model is not None or etype is not None:
+                metric_attrs = dict(metric_attrs)
+                if model is not None:
+                    metric_attrs[A.RESPONSE_MODEL] = model
+                if etype is not None:
+                    metric_attrs[A.ERROR_TYPE] = etype
+            self._telemetry.metrics.record(
+                metric_attrs,
+                duration_s=(end_ns - self.start_ns) / 1e9,
+                input_tokens=self.input_tokens,
+                output_tokens=self.output_tokens,
+                time_to_first_chunk_s=ttfc,
+                chunk_gaps_ns=self.chunk_gaps_ns,
+            )
+        except Exception as err:
+            report("genai.metrics", err)
+
+    def _record_content(self, attrs: dict[str, Any]) -> None:
+        values = (self.system_instructions, self.input_messages, self.output_messages, self.tool_definitions)
+        present = {k: v for k, v in zip(_CONTENT_KEYS, values) if v is not None}
+        if self.capture.on_span:
+            for key, value in present.items():
+                attrs[key] = to_json(value)
+        if self.capture.on_event:
+            self._telemetry.emit_details_event(self.span, self._event_attributes(present))
+
+    def _event_attributes(self, content: Mapping[str, Any]) -> dict[str, Any]:
+        """The span's facts plus the content in structured form (not JSON strings)."""
+        merged: dict[str, Any] = dict(getattr(self.span, "attributes", None) or {})
+        merged.update(self.attributes)
+        for key in _CONTENT_KEYS:
+            merged.pop(key, None)
+        merged.update(content)
+        return merged

@@ -1,0 +1,136 @@
+"""OpenAI request body → GenAI request attributes, as data tables per endpoint.
+
+We read the JSON body the SDK is about to send (``FinalRequestOptions.json_data``), which is
+the same across SDK lines 1.x, 2.x and 3.x, rather than each method's Python signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from otel_llm.genai import attributes as A
+from otel_llm.instrumentation._fields import get, integer, scalar, string_list
+
+Converter = Callable[[Any], Any]
+
+
+def _choice_count(value: Any) -> int | None:
+    n = integer(value)
+    return n if n is not None and n != 1 else None
+
+
+def _service_tier(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "auto" else None
+
+
+def _format_type(fmt: Any) -> str | None:
+    kind = get(fmt, "type")
+    if kind in ("json_object", "json_schema"):
+        return "json"
+    if kind == "text":
+        return "text"
+    return None
+
+
+def _text_format(text: Any) -> str | None:
+    return _format_type(get(text, "format"))
+
+
+def _encoding_formats(value: Any) -> list[str] | None:
+    return [value] if isinstance(value, str) else None
+
+
+def _conversation_id(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    conv_id = get(value, "id")
+    return conv_id if isinstance(conv_id, str) else None
+
+
+# (body key, attribute, converter). Earlier rows win when two keys map to one attribute.
+_SAMPLING = (
+    ("temperature", A.REQUEST_TEMPERATURE, scalar),
+    ("top_p", A.REQUEST_TOP_P, scalar),
+    ("frequency_penalty", A.REQUEST_FREQUENCY_PENALTY, scalar),
+    ("presence_penalty", A.REQUEST_PRESENCE_PENALTY, scalar),
+    ("seed", A.REQUEST_SEED, integer),
+    ("stop", A.REQUEST_STOP_SEQUENCES, string_list),
+    ("n", A.REQUEST_CHOICE_COUNT, _choice_count),
+)
+CHAT_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+    ("max_completion_tokens", A.REQUEST_MAX_TOKENS, integer),
+    ("max_tokens", A.REQUEST_MAX_TOKENS, integer),
+    *_SAMPLING,
+    ("response_format", A.OUTPUT_TYPE, _format_type),
+    ("service_tier", A.OPENAI_REQUEST_SERVICE_TIER, _service_tier),
+)
+RESPONSES_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+    ("max_output_tokens", A.REQUEST_MAX_TOKENS, integer),
+    ("temperature", A.REQUEST_TEMPERATURE, scalar),
+    ("top_p", A.REQUEST_TOP_P, scalar),
+    ("text", A.OUTPUT_TYPE, _text_format),
+    ("service_tier", A.OPENAI_REQUEST_SERVICE_TIER, _service_tier),
+    ("conversation", A.CONVERSATION_ID, _conversation_id),
+)
+COMPLETIONS_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+    ("max_tokens", A.REQUEST_MAX_TOKENS, integer),
+    *_SAMPLING,
+)
+EMBEDDINGS_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+    ("encoding_format", A.REQUEST_ENCODING_FORMATS, _encoding_formats),
+    ("dimensions", A.EMBEDDINGS_DIMENSION_COUNT, integer),
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What one OpenAI endpoint is in GenAI terms."""
+
+    operation: str
+    api_type: str | None
+    params: tuple[tuple[str, str, Converter], ...]
+    kind: str  # "chat" | "responses" | "completions" | "embeddings": picks the response mapping
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "/chat/completions": Endpoint(A.OP_CHAT, "chat_completions", CHAT_PARAMS, "chat"),
+    "/responses": Endpoint(A.OP_CHAT, "responses", RESPONSES_PARAMS, "responses"),
+    "/completions": Endpoint(A.OP_TEXT_COMPLETION, None, COMPLETIONS_PARAMS, "completions"),
+    "/embeddings": Endpoint(A.OP_EMBEDDINGS, None, EMBEDDINGS_PARAMS, "embeddings"),
+}
+
+
+def request_attributes(
+    endpoint: Endpoint,
+    body: dict[str, Any],
+    provider: str,
+    host: str | None,
+    port: int | None,
+    streaming: bool,
+) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        A.OPERATION_NAME: endpoint.operation,
+        A.PROVIDER_NAME: provider,
+    }
+    model = body.get("model")
+    if isinstance(model, str):
+        attrs[A.REQUEST_MODEL] = model
+    if host:
+        attrs[A.SERVER_ADDRESS] = host
+        if port:
+            attrs[A.SERVER_PORT] = port
+    if endpoint.api_type is not None:
+        attrs[A.OPENAI_API_TYPE] = endpoint.api_type
+    if streaming:
+        attrs[A.REQUEST_STREAM] = True
+    for key, attr, convert in endpoint.params:
+        if attr in attrs:
+            continue
+        value = body.get(key)
+        if value is not None:
+            value = convert(value)
+            if value is not None:
+                attrs[attr] = value
+    return attrs
