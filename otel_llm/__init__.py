@@ -1,0 +1,49 @@
+"""otel-llm: OpenTelemetry-native observability for every LLM call.
+
+``otel_llm.instrument()`` instruments every supported SDK that is installed;
+``otel_llm.uninstrument()`` undoes it. Zero-code use: ``opentelemetry-instrument python app.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from otel_llm.genai.capture import CaptureMode
+from otel_llm.instrumentation import installed_sdks, load_instrumentor
+from otel_llm.version import __version__
+
+
+def instrument(
+    *,
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    logger_provider: Any = None,
+    capture_content: str | bool | CaptureMode | None = None,
+    provider_overrides: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Instrument every supported, installed SDK; returns their names. Safe to call twice.
+
+    ``capture_content`` overrides OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
+    ``provider_overrides`` maps ``host[:port]`` to a ``gen_ai.provider.name``.
+    """
+    done = []
+    for sdk in installed_sdks():
+        load_instrumentor(sdk).instrument(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            logger_provider=logger_provider,
+            capture_content=capture_content,
+            provider_overrides=provider_overrides,
+        )
+        done.append(sdk)
+    return done
+
+
+def uninstrument() -> None:
+    """Remove every hook ``instrument()`` (or ``opentelemetry-instrument``) installed."""
+    for sdk in installed_sdks():
+        load_instrumentor(sdk).uninstrument()
+
+
+__all__ = ["CaptureMode", "__version__", "instrument", "uninstrument"]
