@@ -135,7 +135,12 @@ class RequestHook:
         if isinstance(result, t.legacy_response):
             if call.streaming:
                 return TracedRawResponse(result, self._parsed_handler(call), call.inv.end)
-            self._complete(call, result.parse())  # cached by the SDK: the user's parse() reuses it
+            try:
+                parsed = result.parse()  # cached by the SDK: the user's own parse() reuses it
+            except Exception as exc:  # an unparseable body: the user's parse() will raise it too
+                call.inv.fail(exc)
+                return result
+            self._complete(call, parsed)
             return result
         if call.streaming:
             return self._wrap_stream(call, result)
