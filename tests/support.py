@@ -154,3 +154,95 @@ def validate_content(attributes: Any) -> dict[str, Any]:
         jsonschema.validate(value, schema)
         parsed[key] = value
     return parsed
+
+
+# -- Chat Completions payloads as the API returns them (appended for test_openai_chat*.py) -------
+
+
+def chat_message(content: str | None = None, *, refusal: str | None = None, tool_calls: Any = None) -> dict:
+    """An assistant message of a ChatCompletion choice, with every field the API sends."""
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal, "annotations": []}
+    if tool_calls is not None:
+        message["tool_calls"] = tool_calls
+    return message
+
+
+def chat_completion_payload(
+    *choices: tuple[dict[str, Any], str | None],
+    model: str = "gpt-4o-2024-08-06",
+    completion_id: str = "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+    prompt_tokens: int = 19,
+    completion_tokens: int = 10,
+    cached_tokens: int = 0,
+    reasoning_tokens: int = 0,
+    service_tier: str | None = "default",
+    system_fingerprint: str | None = "fp_50cad350e4",
+) -> dict[str, Any]:
+    """A full ``chat.completion`` body; ``choices`` are (message, finish_reason) pairs."""
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": 1741569952,
+        "model": model,
+        "choices": [
+            {"index": i, "message": message, "logprobs": None, "finish_reason": reason}
+            for i, (message, reason) in enumerate(choices)
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": reasoning_tokens,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "service_tier": service_tier,
+        "system_fingerprint": system_fingerprint,
+    }
+
+
+def plain(value: Any) -> Any:
+    """Attribute values with tuples (as the SDK stores sequences) turned back into lists, recursively."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def histogram_points(telemetry: Telemetry, name: str) -> list[tuple[dict[str, Any], int, float]]:
+    """``(attributes, count, sum)`` of each data point of one histogram, from one collection."""
+    return [(dict(p.attributes), p.count, p.sum) for p in telemetry.metrics().get(name, [])]
+
+
+def assert_call_metrics(
+    telemetry: Telemetry,
+    attributes: dict[str, Any],
+    *,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    chunks: int = 0,
+) -> None:
+    """The metric points of exactly one call whose metric attributes are ``attributes``.
+
+    One duration point; one token-usage point per token type given (none for types not given);
+    for a stream of ``chunks`` chunks one time-to-first-chunk point and ``chunks - 1`` gaps.
+    """
+    duration = histogram_points(telemetry, "gen_ai.client.operation.duration")
+    assert [(a, c) for a, c, _ in duration] == [(attributes, 1)]
+    assert duration[0][2] >= 0
+    expected_tokens = []
+    if input_tokens is not None:
+        expected_tokens.append(({**attributes, "gen_ai.token.type": "input"}, 1, input_tokens))
+    if output_tokens is not None:
+        expected_tokens.append(({**attributes, "gen_ai.token.type": "output"}, 1, output_tokens))
+    tokens = sorted(histogram_points(telemetry, "gen_ai.client.token.usage"), key=lambda p: p[0]["gen_ai.token.type"])
+    assert tokens == expected_tokens
+    ttfc = histogram_points(telemetry, "gen_ai.client.operation.time_to_first_chunk")
+    gaps = histogram_points(telemetry, "gen_ai.client.operation.time_per_output_chunk")
+    assert [(a, c) for a, c, _ in ttfc] == ([(attributes, 1)] if chunks else [])
+    assert [(a, c) for a, c, _ in gaps] == ([(attributes, chunks - 1)] if chunks > 1 else [])
