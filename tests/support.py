@@ -149,7 +149,8 @@ def validate_content(attributes: Any) -> dict[str, Any]:
         if key not in attributes:
             continue
         value = attributes[key]
-        value = json.loads(value) if isinstance(value, str) else value
+        # strings are span JSON; structured event values may hold tuples, which JSON makes arrays
+        value = json.loads(value if isinstance(value, str) else json.dumps(value))
         schema = json.loads((SCHEMA_DIR / filename).read_text())
         jsonschema.validate(value, schema)
         parsed[key] = value
