@@ -20,7 +20,7 @@ SDKS = {
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.8")
-    session.run("ruff", "check", "otel_llm", "tests", "bench", "examples", "noxfile.py")
+    session.run("ruff", "check", ".")
 
 
 @nox.session

@@ -196,7 +196,7 @@ class Invocation:
 
     def _record_content(self, attrs: dict[str, Any]) -> None:
         values = (self.system_instructions, self.input_messages, self.output_messages, self.tool_definitions)
-        present = {k: v for k, v in zip(_CONTENT_KEYS, values) if v is not None}
+        present = {k: v for k, v in zip(_CONTENT_KEYS, values, strict=True) if v is not None}
         if self.capture.on_span:
             for key, value in present.items():
                 attrs[key] = to_json(value)

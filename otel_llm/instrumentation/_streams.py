@@ -8,6 +8,7 @@ collection of an unfinished stream.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -174,10 +175,8 @@ class _RawBase(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_on_close = on_close
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self._self_on_close()
-        except Exception:
-            pass
 
 
 class TracedRawResponse(_RawBase):

@@ -7,6 +7,7 @@ Every call path (``create``, ``parse``, the ``stream()`` helpers, ``with_raw_res
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -121,10 +122,8 @@ class RequestHook:
             return self._finish(call, result)
         except Exception as err:
             report("openai.finish", err)
-            try:
+            with contextlib.suppress(Exception):
                 call.inv.end()
-            except Exception:
-                pass
             return result
 
     def _finish(self, call: Call, result: Any) -> Any:

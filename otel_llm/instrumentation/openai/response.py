@@ -47,7 +47,8 @@ def chat_completion(inv: Invocation, resp: Any) -> None:
     set_chat_usage(inv, get(resp, "usage"))
     set_openai_extras(inv, get(resp, "service_tier"), get(resp, "system_fingerprint"))
     if inv.capture.enabled:
-        inv.output_messages = [M.chat_output_message(get(c, "message"), r) for c, r in zip(choices, reasons)]
+        pairs = zip(choices, reasons, strict=True)
+        inv.output_messages = [M.chat_output_message(get(c, "message"), r) for c, r in pairs]
 
 
 def completion(inv: Invocation, resp: Any) -> None:
@@ -62,7 +63,7 @@ def completion(inv: Invocation, resp: Any) -> None:
     if inv.capture.enabled:
         inv.output_messages = [
             {"role": "assistant", "parts": [M.text_part(get(c, "text") or "")], "finish_reason": M.finish_reason(r)}
-            for c, r in zip(choices, reasons)
+            for c, r in zip(choices, reasons, strict=True)
         ]
 
 
