@@ -205,7 +205,8 @@ class Invocation:
 
     def _event_attributes(self, content: Mapping[str, Any]) -> dict[str, Any]:
         """The span's facts plus the content in structured form (not JSON strings)."""
-        merged: dict[str, Any] = dict(getattr(self.span, "attributes", None) or {})
+        # From our own record, not the span: a sampled-out span keeps no attributes.
+        merged: dict[str, Any] = dict(self.request_attributes)
         merged.update(self.attributes)
         for key in _CONTENT_KEYS:
             merged.pop(key, None)

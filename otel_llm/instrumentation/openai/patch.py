@@ -99,6 +99,9 @@ class RequestHook:
         body = getattr(options, "json_data", None)
         if not isinstance(body, dict):
             return None
+        extra = getattr(options, "extra_json", None)
+        if isinstance(extra, dict) and extra:  # extra_body= is merged into the wire body later by the SDK
+            body = {**body, **extra}
         streaming = body.get("stream") is True
         host, port, provider = self._server(client)
         attrs = request_attributes(endpoint, body, provider, host, port, streaming)

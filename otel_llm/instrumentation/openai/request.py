@@ -53,6 +53,7 @@ def _conversation_id(value: Any) -> str | None:
 _SAMPLING = (
     ("temperature", A.REQUEST_TEMPERATURE, scalar),
     ("top_p", A.REQUEST_TOP_P, scalar),
+    ("top_k", A.REQUEST_TOP_K, integer),  # not OpenAI's, but compatible servers take it via extra_body
     ("frequency_penalty", A.REQUEST_FREQUENCY_PENALTY, scalar),
     ("presence_penalty", A.REQUEST_PRESENCE_PENALTY, scalar),
     ("seed", A.REQUEST_SEED, integer),

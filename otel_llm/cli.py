@@ -1,0 +1,73 @@
+"""The ``otel-llm`` command. Subcommands keep room for more tools (the collector, config checks).
+
+``otel-llm demo`` shows the telemetry of real openai SDK calls against a local server, offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from otel_llm.version import __version__
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from otel_llm.demo.app import run  # imports openai: only when the command needs it
+
+    return run(capture_content=args.capture_content, as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="otel-llm",
+        description="OpenTelemetry GenAI spans and metrics for LLM SDK calls.",
+    )
+    parser.add_argument("--version", action="version", version=f"otel-llm {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="run real openai SDK calls against a local demo server and print their telemetry",
+        description=(
+            "Instrument the openai SDK, start a local OpenAI-compatible server, make a chat, a streamed "
+            "chat, a tool-calling exchange, a Responses API call and an embeddings call, then print "
+            "the spans and metrics. Needs no API key and no network beyond loopback."
+        ),
+    )
+    demo.add_argument(
+        "--capture-content",
+        action="store_true",
+        help="record message content (gen_ai.input.messages, gen_ai.output.messages, ...) on spans; "
+        "off by default, as in production",
+    )
+    demo.add_argument(
+        "--json",
+        action="store_true",
+        help="print OTLP/JSON lines instead: one TracesData per span, then one MetricsData "
+        "(step headers go to stderr)",
+    )
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return func(args)
+    except BrokenPipeError:
+        # The reader of our stdout went away (`otel-llm demo | head`). Point stdout at devnull so
+        # the interpreter's final flush does not raise again, and exit like other CLI tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
