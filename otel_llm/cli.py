@@ -45,8 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--json",
         action="store_true",
-        help="print OTLP/JSON lines instead: one TracesData per span, then one MetricsData "
-        "(step headers go to stderr)",
+        help="print OTLP/JSON lines instead: one TracesData per span, then one MetricsData (step headers go to stderr)",
     )
     demo.set_defaults(func=_demo)
     return parser

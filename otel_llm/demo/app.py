@@ -191,8 +191,9 @@ def otlp_metrics(data: MetricsData | None) -> dict[str, Any]:
         for sm in rm.scope_metrics:
             metrics = [_otlp_metric(m) for m in sm.metrics]
             scope_metrics.append({"scope": _scope(sm.scope), "metrics": metrics})
-        resource_metrics.append({"resource": {"attributes": _key_values(rm.resource.attributes)},
-                                 "scopeMetrics": scope_metrics})
+        resource_metrics.append(
+            {"resource": {"attributes": _key_values(rm.resource.attributes)}, "scopeMetrics": scope_metrics}
+        )
     return {"resourceMetrics": resource_metrics}
 
 
@@ -207,8 +208,14 @@ def _otlp_metric(metric: Any) -> dict[str, Any]:
             "timeUnixNano": str(p.time_unix_nano),
         }
         if isinstance(data, Histogram):
-            point |= {"count": str(p.count), "sum": p.sum, "min": p.min, "max": p.max,
-                      "bucketCounts": [str(c) for c in p.bucket_counts], "explicitBounds": list(p.explicit_bounds)}
+            point |= {
+                "count": str(p.count),
+                "sum": p.sum,
+                "min": p.min,
+                "max": p.max,
+                "bucketCounts": [str(c) for c in p.bucket_counts],
+                "explicitBounds": list(p.explicit_bounds),
+            }
         elif isinstance(p.value, int):
             point["asInt"] = str(p.value)
         else:
@@ -217,8 +224,11 @@ def _otlp_metric(metric: Any) -> dict[str, Any]:
     if isinstance(data, Histogram):
         out["histogram"] = {"dataPoints": points, "aggregationTemporality": data.aggregation_temporality.value}
     elif isinstance(data, Sum):
-        out["sum"] = {"dataPoints": points, "aggregationTemporality": data.aggregation_temporality.value,
-                      "isMonotonic": data.is_monotonic}
+        out["sum"] = {
+            "dataPoints": points,
+            "aggregationTemporality": data.aggregation_temporality.value,
+            "isMonotonic": data.is_monotonic,
+        }
     elif isinstance(data, Gauge):
         out["gauge"] = {"dataPoints": points}
     return out

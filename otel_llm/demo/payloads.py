@@ -193,7 +193,9 @@ def _argument_value(schema: Any, hint: str) -> Any:
         return enum[0]
     kind = schema.get("type")
     if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
+        kind = next((k for k in kind if isinstance(k, str) and k != "null"), "string")
+    if not isinstance(kind, str):
+        return hint
     return {"integer": 1, "number": 1, "boolean": True, "array": [], "object": {}}.get(kind, hint)
 
 
@@ -205,7 +207,7 @@ def tool_arguments(parameters: Any, prompt: str) -> str:
     if not isinstance(props, dict) or not props:
         return "{}"
     required = parameters.get("required")
-    names = [n for n in required if n in props] if isinstance(required, list) else []
+    names = [n for n in required if isinstance(n, str) and n in props] if isinstance(required, list) else []
     if not names:
         names = list(props)[:1]
     return json.dumps({name: _argument_value(props[name], hint) for name in names})
@@ -236,8 +238,12 @@ class ChatRequest:
         if not isinstance(messages, list):
             raise _invalid_type("messages", "an array", messages)
         if not messages:
-            raise APIError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1.",
-                           param="messages", code="empty_array")
+            raise APIError(
+                400,
+                "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+                param="messages",
+                code="empty_array",
+            )
         for i, message in enumerate(messages):
             if not isinstance(message, dict):
                 raise _invalid_type(f"messages[{i}]", "an object", message)
@@ -333,7 +339,12 @@ class ChatRequest:
         for i in range(self.n):
             if self.tool_call is not None:
                 call, fn = self.tool_call, self.tool_call["function"]
-                head = {"index": 0, "id": call["id"], "type": "function", "function": {"name": fn["name"], "arguments": ""}}
+                head = {
+                    "index": 0,
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": fn["name"], "arguments": ""},
+                }
                 yield chunk(i, {"role": "assistant", "content": None, "tool_calls": [head]})
                 args = fn["arguments"]
                 for start in range(0, len(args), STREAM_ARGUMENT_PIECE):
@@ -373,7 +384,8 @@ def _last_user(messages: list[Any]) -> str:
 def _tool_name_for(messages: list[JSON], call_id: Any) -> str | None:
     """The function name of the assistant tool call a tool message answers."""
     for message in reversed(messages):
-        for call in message.get("tool_calls") or ():
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
             if isinstance(call, dict) and call.get("id") == call_id and isinstance(call.get("function"), dict):
                 name = call["function"].get("name")
                 return name if isinstance(name, str) else None
@@ -419,7 +431,11 @@ class ResponsesRequest:
         last = self.items[-1] if self.items else {}
         if last.get("type") == "function_call_output":
             name = next(
-                (i.get("name") for i in self.items if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")),
+                (
+                    i.get("name")
+                    for i in self.items
+                    if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")
+                ),
                 None,
             )
             output = last.get("output")
@@ -513,19 +529,30 @@ class ResponsesRequest:
         yield event("response.in_progress", response=start)
         if self.call is not None:
             call = self.call
-            yield event("response.output_item.added", output_index=0,
-                        item={**call, "arguments": "", "status": "in_progress"})
+            yield event(
+                "response.output_item.added", output_index=0, item={**call, "arguments": "", "status": "in_progress"}
+            )
             args = call["arguments"]
             for begin in range(0, len(args), STREAM_ARGUMENT_PIECE):
-                yield event("response.function_call_arguments.delta", item_id=call["id"], output_index=0,
-                            delta=args[begin : begin + STREAM_ARGUMENT_PIECE])
-            yield event("response.function_call_arguments.done", item_id=call["id"], output_index=0,
-                        name=call["name"], arguments=args)
+                yield event(
+                    "response.function_call_arguments.delta",
+                    item_id=call["id"],
+                    output_index=0,
+                    delta=args[begin : begin + STREAM_ARGUMENT_PIECE],
+                )
+            yield event(
+                "response.function_call_arguments.done",
+                item_id=call["id"],
+                output_index=0,
+                name=call["name"],
+                arguments=args,
+            )
             yield event("response.output_item.done", output_index=0, item=call)
         else:
             where = {"item_id": message_id, "output_index": 0, "content_index": 0}
-            yield event("response.output_item.added", output_index=0,
-                        item=_message_item(message_id, None, "in_progress"))
+            yield event(
+                "response.output_item.added", output_index=0, item=_message_item(message_id, None, "in_progress")
+            )
             yield event("response.content_part.added", **where, part=_text_part(""))
             for piece in word_pieces(self.text):
                 yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
@@ -597,8 +624,12 @@ def embeddings(body: JSON) -> JSON:
     dimensions = optional_int(body, "dimensions", minimum=1, maximum=MAX_DIMENSIONS) or DEFAULT_DIMENSIONS
     fmt = body.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
-        raise APIError(400, f"Invalid 'encoding_format': {fmt!r}. Expected 'float' or 'base64'.",
-                       param="encoding_format", code="invalid_value")
+        raise APIError(
+            400,
+            f"Invalid 'encoding_format': {fmt!r}. Expected 'float' or 'base64'.",
+            param="encoding_format",
+            code="invalid_value",
+        )
     data = []
     for index, text in enumerate(texts):
         vector = embedding_vector(text, dimensions)
@@ -607,8 +638,12 @@ def embeddings(body: JSON) -> JSON:
             encoded = base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode("ascii")
         data.append({"object": "embedding", "index": index, "embedding": encoded})
     tokens = sum(token_counts)
-    return {"object": "list", "data": data, "model": response_model(model),
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    return {
+        "object": "list",
+        "data": data,
+        "model": response_model(model),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -639,8 +674,11 @@ class CompletionRequest:
 
     def _usage(self) -> JSON:
         output = sum(count_tokens(text) for text, _ in self.replies)
-        return {"prompt_tokens": self.input_tokens, "completion_tokens": output,
-                "total_tokens": self.input_tokens + output}
+        return {
+            "prompt_tokens": self.input_tokens,
+            "completion_tokens": output,
+            "total_tokens": self.input_tokens + output,
+        }
 
     def completion(self) -> JSON:
         return {
@@ -657,8 +695,13 @@ class CompletionRequest:
         }
 
     def chunks(self) -> Iterator[JSON]:
-        base = {"id": new_id("cmpl-"), "object": "text_completion", "created": int(time.time()),
-                "model": response_model(self.model), "system_fingerprint": SYSTEM_FINGERPRINT}
+        base = {
+            "id": new_id("cmpl-"),
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": response_model(self.model),
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+        }
         if self.include_usage:
             base["usage"] = None
         for i, (text, cut) in enumerate(self.replies):

@@ -12,6 +12,7 @@ or standalone: ``python -m otel_llm.demo.server --port 8000``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -37,6 +38,11 @@ INVALID_JSON_MESSAGE = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
     "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"
 )
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON, whatever Python's json module accepts."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class _Reply:
@@ -157,8 +163,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _not_found(self, path: str) -> APIError:
         if path in POST_ROUTES and self.command != "POST":
-            return APIError(405, f"Method {self.command} is not allowed on {path}; use POST.",
-                            code="method_not_allowed")
+            return APIError(
+                405, f"Method {self.command} is not allowed on {path}; use POST.", code="method_not_allowed"
+            )
         return APIError(404, f"Invalid URL ({self.command} {path})", code="unknown_url")
 
     # --- request body ---------------------------------------------------------------------
@@ -178,8 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise APIError(400, f"Invalid Content-Length header: {raw!r}.", code="invalid_header")
         if length > MAX_BODY_BYTES:
             self.close_connection = True  # the unread body would otherwise be parsed as the next request
-            raise APIError(413, f"Request body too large: {length} bytes, limit {MAX_BODY_BYTES}.",
-                           code="request_too_large")
+            raise APIError(
+                413, f"Request body too large: {length} bytes, limit {MAX_BODY_BYTES}.", code="request_too_large"
+            )
         return self.rfile.read(length)
 
     def _read_chunked(self) -> bytes:
@@ -199,26 +207,24 @@ class _Handler(BaseHTTPRequestHandler):
             total += size
             if total > MAX_BODY_BYTES:
                 self.close_connection = True
-                raise APIError(413, f"Request body too large: limit {MAX_BODY_BYTES} bytes.",
-                               code="request_too_large")
+                raise APIError(413, f"Request body too large: limit {MAX_BODY_BYTES} bytes.", code="request_too_large")
             parts.append(self.rfile.read(size))
             self.rfile.readline(1024)  # the CRLF after each chunk
 
     def _discard_body(self) -> None:
-        try:
+        with contextlib.suppress(APIError):
             self._read_body()
-        except APIError:
-            pass
 
     def _read_json(self) -> JSON:
         data = self._read_body()
         try:
-            body = json.loads(data)
+            body = json.loads(data, parse_constant=_reject_constant)
         except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise APIError(400, INVALID_JSON_MESSAGE) from None
         if not isinstance(body, dict):
-            raise APIError(400, f"Invalid request body: expected a JSON object, got {P._type_name(body)}.",
-                           code="invalid_body")
+            raise APIError(
+                400, f"Invalid request body: expected a JSON object, got {P._type_name(body)}.", code="invalid_body"
+            )
         return body
 
     # --- responses ------------------------------------------------------------------------
@@ -273,6 +279,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._request_id = getattr(self, "_request_id", "req_" + uuid.uuid4().hex)
         self._started = getattr(self, "_started", time.monotonic())
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # garbage, not HTTP/0.9: answer with a status line anyway
+            self.request_version = self.protocol_version
         text = message or self.responses.get(code, ("Error",))[0]
         kind = "server_error" if code >= 500 else "invalid_request_error"
         self._send_json(code, APIError(code, text, type=kind).body())
@@ -306,10 +314,8 @@ class _Server(ThreadingHTTPServer):
         with self._lock:
             conns = list(self._connections)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):

@@ -117,7 +117,7 @@ class TracedStream(_StreamBase):
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
-            self._self_done()
+            self._self_done(exc_info[1])
 
     def close(self) -> Any:
         try:
@@ -152,7 +152,7 @@ class TracedAsyncStream(_StreamBase):
         try:
             return await self.__wrapped__.__aexit__(*exc_info)
         finally:
-            self._self_done()
+            self._self_done(exc_info[1])
 
     async def close(self) -> Any:
         try:
@@ -168,38 +168,56 @@ class TracedAsyncStream(_StreamBase):
             self._self_done()
 
 
+class RawHandler(Protocol):
+    """What a raw-response proxy reports: the parsed result, an explicit close, being dropped."""
+
+    def parsed(self, result: Any) -> Any: ...
+    def failed(self, exc: BaseException) -> None: ...
+    def closed(self) -> None: ...
+    def dropped(self) -> None: ...
+
+
 class _RawBase(wrapt.ObjectProxy):  # type: ignore[misc]
-    def __init__(self, wrapped: Any, on_parsed: Callable[[Any], Any], on_close: Callable[[], None]) -> None:
+    def __init__(self, wrapped: Any, handler: RawHandler) -> None:
         super().__init__(wrapped)
-        self._self_on_parsed = on_parsed
-        self._self_on_close = on_close
+        self._self_handler = handler
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
-            self._self_on_close()
+            self._self_handler.dropped()
 
 
 class TracedRawResponse(_RawBase):
     """A raw response whose body is read later: ``parse()`` yields the result (or the stream)."""
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
-        return self._self_on_parsed(self.__wrapped__.parse(*args, **kwargs))
+        try:
+            result = self.__wrapped__.parse(*args, **kwargs)
+        except Exception as exc:  # e.g. a body that is not JSON: the call failed
+            self._self_handler.failed(exc)
+            raise
+        return self._self_handler.parsed(result)
 
     def close(self) -> Any:
         try:
             return self.__wrapped__.close()
         finally:
-            self._self_on_close()
+            self._self_handler.closed()
 
 
 class TracedAsyncRawResponse(_RawBase):
     """The async form: ``parse()`` and ``close()`` are coroutines."""
 
     async def parse(self, *args: Any, **kwargs: Any) -> Any:
-        return self._self_on_parsed(await self.__wrapped__.parse(*args, **kwargs))
+        try:
+            result = await self.__wrapped__.parse(*args, **kwargs)
+        except Exception as exc:
+            self._self_handler.failed(exc)
+            raise
+        return self._self_handler.parsed(result)
 
     async def close(self) -> Any:
         try:
             return await self.__wrapped__.close()
         finally:
-            self._self_on_close()
+            self._self_handler.closed()

@@ -133,10 +133,10 @@ class RequestHook:
         t = self.types
         if isinstance(result, (t.api_response, t.async_api_response)):
             proxy = TracedAsyncRawResponse if isinstance(result, t.async_api_response) else TracedRawResponse
-            return proxy(result, self._parsed_handler(call), call.inv.end)
+            return proxy(result, _RawCall(self, call))
         if isinstance(result, t.legacy_response):
             if call.streaming:
-                return TracedRawResponse(result, self._parsed_handler(call), call.inv.end)
+                return TracedRawResponse(result, _RawCall(self, call))
             try:
                 parsed = result.parse()  # cached by the SDK: the user's own parse() reuses it
             except Exception as exc:  # an unparseable body: the user's parse() will raise it too
@@ -167,23 +167,44 @@ class RequestHook:
         call.inv.end()
         return stream
 
-    def _parsed_handler(self, call: Call) -> Callable[[Any], Any]:
-        wrapped: dict[int, Any] = {}
 
-        def on_parsed(parsed: Any) -> Any:
-            try:
-                if call.streaming and isinstance(parsed, (self.types.stream, self.types.async_stream)):
-                    key = id(parsed)
-                    if key not in wrapped:  # the SDK caches parse(); hand out one proxy per stream
-                        wrapped[key] = self._wrap_stream(call, parsed)
-                    return wrapped[key]
-                if not call.inv.ended:
-                    self._complete(call, parsed)
-            except Exception as err:
-                report("openai.parse", err)
-            return parsed
+class _RawCall:
+    """The life of a call returned as a raw response: parsed later, perhaps into a stream."""
 
-        return on_parsed
+    def __init__(self, hook: RequestHook, call: Call) -> None:
+        self._hook = hook
+        self._call = call
+        self._streams: dict[int, Any] = {}  # the SDK caches parse(); hand out one proxy per stream
+
+    def parsed(self, result: Any) -> Any:
+        try:
+            types = self._hook.types
+            if self._call.streaming and isinstance(result, (types.stream, types.async_stream)):
+                key = id(result)
+                if key not in self._streams:
+                    self._streams[key] = self._hook._wrap_stream(self._call, result)
+                return self._streams[key]
+            if not self._call.inv.ended:
+                self._hook._complete(self._call, result)
+        except Exception as err:
+            report("openai.parse", err)
+        return result
+
+    def failed(self, exc: BaseException) -> None:
+        self._hook.fail(self._call, exc)
+
+    def closed(self) -> None:
+        """Closing the response ends the call, with whatever a parsed stream delivered so far."""
+        for stream in self._streams.values():
+            done = getattr(stream, "_self_done", None)
+            if done is not None:
+                done()
+        self._call.inv.end()
+
+    def dropped(self) -> None:
+        """A dropped raw response ends the call unless a parsed stream now carries it."""
+        if not self._streams:
+            self._call.inv.end()
 
 
 def sync_wrapper(hook: RequestHook) -> Callable[..., Any]:
