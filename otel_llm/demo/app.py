@@ -7,6 +7,7 @@ embeddings call, then the GenAI metrics. Message content appears only with conte
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
@@ -331,15 +332,19 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
         base_url=server.url, api_key="demo-key", max_retries=0, http_client=openai.DefaultHttpxClient(trust_env=False)
     )
     status = 0
+    instrumented = False
     try:
         _write(notes, f"otel-llm demo: openai {openai.__version__} SDK -> demo server at {server.url}")
         # The SDK builds its response models on first use (hundreds of ms for the Responses API);
-        # one uninstrumented round first, so the spans show what a warm application sees.
+        # one uninstrumented round first, so the spans show what a warm application sees. A step
+        # that fails here fails again below, where its error is reported.
         for _, step in STEPS:
-            step(client)
+            with contextlib.suppress(Exception):
+                step(client)
         otel_llm.instrument(
             tracer_provider=tracer_provider, meter_provider=meter_provider, capture_content=capture_content
         )
+        instrumented = True
         _write(notes, f"content capture: {'on' if capture_content else 'off'}\n")
         for number, (title, step) in enumerate(STEPS, 1):
             _write(notes, f"==> [{number}/{len(STEPS)}] {title}\n")
@@ -360,7 +365,8 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
                 )
         out.flush()
     finally:
-        otel_llm.uninstrument()
+        if instrumented:
+            otel_llm.uninstrument()
         client.close()
         server.stop()
         tracer_provider.shutdown()

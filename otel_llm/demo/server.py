@@ -86,7 +86,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive, so the SDK's connection pool behaves as with the real API
     server_version = "otel-llm-demo"
-    sys_version = ""
     timeout = IDLE_TIMEOUT_S
     disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
     server: _Server
@@ -285,6 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
         kind = "server_error" if code >= 500 else "invalid_request_error"
         self._send_json(code, APIError(code, text, type=kind).body())
 
+    def version_string(self) -> str:
+        return self.server_version
+
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
@@ -412,14 +414,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
         return 1
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Explicit handlers: a shell's background job starts with SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler of its own.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
     print(f"otel-llm demo server listening on {server.url}", flush=True)
     print(f"  OPENAI_BASE_URL={server.url} OPENAI_API_KEY=demo   (Ctrl-C to stop)", flush=True)
     try:
         while not stopping.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         server.stop()
     return 0

@@ -186,7 +186,9 @@ def _reasoning_text(item: Any) -> str:
 
 
 def _server_tool_part(item: Any, kind: str) -> Part:
-    return {"type": "server_tool_call", "id": get(item, "id"), "name": kind, "server_tool_call": {"type": kind}}
+    """A built-in tool's call item (``web_search_call``, ``mcp_call``, ...), named like its tool."""
+    name = get(item, "name") or kind.removesuffix("_call")
+    return {"type": "server_tool_call", "id": get(item, "id"), "name": name, "server_tool_call": {"type": kind}}
 
 
 def responses_input_messages(value: Any) -> list[Message]:
