@@ -51,7 +51,11 @@ class Telemetry:
         return spans[0]
 
     def metrics(self) -> dict[str, list[Any]]:
-        """Metric name → data points (histograms), from one collection."""
+        """GenAI metric name → data points, from one collection (our own otel_llm.* ones left out)."""
+        return {k: v for k, v in self.all_metrics().items() if k.startswith("gen_ai.")}
+
+    def all_metrics(self) -> dict[str, list[Any]]:
+        """Metric name → data points, from one collection."""
         out: dict[str, list[Any]] = {}
         data = self.metric_reader.get_metrics_data()
         for rm in data.resource_metrics if data else ():

@@ -1,12 +1,20 @@
-"""The four GenAI client metrics, with the bucket boundaries the conventions advise."""
+"""The four GenAI client metrics, with the bucket boundaries the conventions advise.
+
+Measurements are taken on the request path but handed to the SDK's histograms later, when a
+metric reader collects: each histogram ``record()`` of the Python SDK costs about as much as a
+third of a span, and a stream has one ``time_per_output_chunk`` point per chunk. The buffer is
+bounded; when it is full the calling thread replays it, so nothing is ever dropped.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from opentelemetry.metrics import Meter
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
+from otel_llm._safety import report
 from otel_llm.genai import attributes as A
 
 TOKEN_BUCKETS: tuple[float, ...] = (
@@ -17,12 +25,25 @@ DURATION_BUCKETS: tuple[float, ...] = (
 )  # fmt: skip
 
 
+DEFERRED_CALLS_METRIC = "otel_llm.metrics.deferred_calls"
+MAX_PENDING_CALLS = 4096
+
+
 class GenAIMetrics:
-    """Histograms shared by every call of one instrumentation."""
+    """Histograms shared by every call of one instrumentation, fed from a bounded buffer."""
 
-    __slots__ = ("duration", "time_per_output_chunk", "time_to_first_chunk", "token_usage")
+    __slots__ = (
+        "_max_pending",
+        "_pending",
+        "duration",
+        "time_per_output_chunk",
+        "time_to_first_chunk",
+        "token_usage",
+    )
 
-    def __init__(self, meter: Meter) -> None:
+    def __init__(self, meter: Meter, *, max_pending: int = MAX_PENDING_CALLS) -> None:
+        self._pending: deque[tuple[Any, ...]] = deque()
+        self._max_pending = max_pending
         self.token_usage = meter.create_histogram(
             A.METRIC_TOKEN_USAGE,
             unit="{token}",
@@ -48,10 +69,53 @@ class GenAIMetrics:
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
         )
 
+        meter.create_observable_gauge(
+            DEFERRED_CALLS_METRIC,
+            callbacks=[self._on_collect],
+            unit="{call}",
+            description="GenAI calls whose measurements were recorded into the gen_ai.client.* histograms "
+            "at this collection.",
+        )
+
     def record(
         self,
         attributes: Mapping[str, Any],
         *,
+        duration_s: float,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        time_to_first_chunk_s: float | None,
+        chunk_gaps_ns: Sequence[int],
+    ) -> None:
+        """Buffer one call's measurements; they reach the histograms at the next collection."""
+        pending = self._pending
+        pending.append((attributes, duration_s, input_tokens, output_tokens, time_to_first_chunk_s, chunk_gaps_ns))
+        if len(pending) > self._max_pending:
+            self.flush()
+
+    def flush(self) -> int:
+        """Record every buffered call now; returns how many there were. Safe from any thread."""
+        count = 0
+        pop = self._pending.popleft
+        while True:
+            try:
+                item = pop()
+            except IndexError:
+                return count
+            self._record_now(*item)
+            count += 1
+
+    def _on_collect(self, options: CallbackOptions) -> Iterable[Observation]:
+        try:
+            count = self.flush()
+        except Exception as err:
+            report("genai.metrics.flush", err)
+            count = 0
+        return [Observation(count)]
+
+    def _record_now(
+        self,
+        attributes: Mapping[str, Any],
         duration_s: float,
         input_tokens: int | None,
         output_tokens: int | None,
