@@ -30,12 +30,8 @@ class GenAITelemetry:
         logger_provider: Any = None,
         capture_content: str | bool | CaptureMode | None = None,
     ) -> None:
-        self.tracer = trace.get_tracer(
-            instrumentation_name, __version__, tracer_provider, schema_url=SCHEMA_URL
-        )
-        self.metrics = GenAIMetrics(
-            get_meter(instrumentation_name, __version__, meter_provider, schema_url=SCHEMA_URL)
-        )
+        self.tracer = trace.get_tracer(instrumentation_name, __version__, tracer_provider, schema_url=SCHEMA_URL)
+        self.metrics = GenAIMetrics(get_meter(instrumentation_name, __version__, meter_provider, schema_url=SCHEMA_URL))
         self._logger_provider = logger_provider
         self._logger: Any = None
         self._name = instrumentation_name
@@ -45,18 +41,14 @@ class GenAITelemetry:
             else parse_capture_mode(capture_content, source="capture_content")
         )
 
-    def start(
-        self, operation: str, request_model: str | None, attributes: dict[str, Any]
-    ) -> Invocation:
+    def start(self, operation: str, request_model: str | None, attributes: dict[str, Any]) -> Invocation:
         """Start the CLIENT span of one call. ``attributes`` must already hold the request facts."""
         return Invocation(self, operation, request_model, attributes)
 
     def emit_details_event(self, span: Span, attributes: dict[str, Any]) -> None:
         """Emit gen_ai.client.inference.operation.details, parented to the call's span."""
         if self._logger is None:
-            self._logger = get_logger(
-                self._name, __version__, self._logger_provider, schema_url=SCHEMA_URL
-            )
+            self._logger = get_logger(self._name, __version__, self._logger_provider, schema_url=SCHEMA_URL)
         self._logger.emit(
             event_name=A.INFERENCE_DETAILS_EVENT,
             attributes=attributes,

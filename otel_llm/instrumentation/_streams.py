@@ -9,7 +9,7 @@ collection of an unfinished stream.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
 import wrapt
@@ -60,54 +60,111 @@ class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[misc]
             self._self_on_close()
 
 
+class _Guard:
+    """Ends the call once, and also when the last holder of the stream (proxy or iterator) is gone.
+
+    Both the proxy and the chunk iterator hold it and it holds neither, so no reference cycle
+    keeps a dropped stream (and its open span) alive until the cyclic GC runs.
+    """
+
+    __slots__ = ("acc", "inv")
+
+    def __init__(self, inv: Invocation, acc: Accumulator) -> None:
+        self.inv = inv
+        self.acc = acc
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        finish_stream(self.inv, self.acc, exc)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.finish()
+
+
+def _watch(source: Iterator[Any], guard: _Guard) -> Iterator[Any]:
+    """Pass every chunk through, noting it; end the call when the iteration ends, however it ends.
+
+    A generator rather than a proxy ``__next__``: resuming it costs less than a method call per chunk.
+    """
+    on_chunk = guard.inv.on_chunk
+    add = guard.acc.add
+    try:
+        for chunk in source:
+            try:
+                on_chunk()
+                add(chunk)
+            except Exception as err:
+                report("stream.chunk", err)
+            yield chunk
+    except GeneratorExit:  # closed or garbage-collected before the end
+        guard.finish()
+        raise
+    except BaseException as exc:
+        guard.finish(exc)
+        raise
+    guard.finish()
+
+
+async def _awatch(source: AsyncIterator[Any], guard: _Guard) -> AsyncIterator[Any]:
+    """The async twin of ``_watch``."""
+    on_chunk = guard.inv.on_chunk
+    add = guard.acc.add
+    try:
+        async for chunk in source:
+            try:
+                on_chunk()
+                add(chunk)
+            except Exception as err:
+                report("stream.chunk", err)
+            yield chunk
+    except GeneratorExit:
+        guard.finish()
+        raise
+    except BaseException as exc:
+        guard.finish(exc)
+        raise
+    guard.finish()
+
+
 class _StreamBase(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, inv: Invocation, acc: Accumulator) -> None:
         super().__init__(wrapped)
-        self._self_inv = inv
-        self._self_acc = acc
+        self._self_guard = _Guard(inv, acc)
         self._self_response: Any = None
+        self._self_iter = self._self_watch(wrapped)
 
-    def _self_chunk(self, chunk: Any) -> None:
-        try:
-            self._self_inv.on_chunk()
-            self._self_acc.add(chunk)
-        except Exception as err:
-            report("stream.chunk", err)
+    def _self_watch(self, wrapped: Any) -> Any:
+        raise NotImplementedError
 
     def _self_done(self, exc: BaseException | None = None) -> None:
-        finish_stream(self._self_inv, self._self_acc, exc)
+        self._self_guard.finish(exc)
 
     @property
     def response(self) -> Any:
         if self._self_response is None:
-            self._self_response = _ClosingResponse(self.__wrapped__.response, self._self_done)
+            self._self_response = _ClosingResponse(self.__wrapped__.response, self._self_guard.finish)
         return self._self_response
-
-    def __del__(self) -> None:  # an unfinished stream that is dropped still reports what it got
-        try:
-            if not self._self_inv.ended:
-                self._self_done()
-        except Exception:
-            pass
 
 
 class TracedStream(_StreamBase):
-    """A synchronous SDK stream (iterator, context manager, ``close()``)."""
+    """A synchronous SDK stream (iterator, context manager, ``close()``).
 
-    def __iter__(self) -> TracedStream:
-        return self
+    Chunks flow through ``_watch``, which also replaces the SDK stream's own iterator so that
+    helpers iterating the SDK object see the same single sequence.
+    """
+
+    def _self_watch(self, wrapped: Any) -> Iterator[Any]:
+        inner = getattr(wrapped, "_iterator", None)
+        watched = _watch(inner if inner is not None else iter(wrapped), self._self_guard)
+        if inner is not None:
+            wrapped._iterator = watched
+        return watched
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._self_iter
 
     def __next__(self) -> Any:
-        try:
-            chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_done()
-            raise
-        except BaseException as exc:
-            self._self_done(exc)
-            raise
-        self._self_chunk(chunk)
-        return chunk
+        return next(self._self_iter)
 
     def __enter__(self) -> TracedStream:
         self.__wrapped__.__enter__()
@@ -129,20 +186,18 @@ class TracedStream(_StreamBase):
 class TracedAsyncStream(_StreamBase):
     """An asynchronous SDK stream (async iterator, async context manager, ``close()``)."""
 
-    def __aiter__(self) -> TracedAsyncStream:
-        return self
+    def _self_watch(self, wrapped: Any) -> AsyncIterator[Any]:
+        inner = getattr(wrapped, "_iterator", None)
+        watched = _awatch(inner if inner is not None else aiter(wrapped), self._self_guard)
+        if inner is not None:
+            wrapped._iterator = watched
+        return watched
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._self_iter
 
     async def __anext__(self) -> Any:
-        try:
-            chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_done()
-            raise
-        except BaseException as exc:
-            self._self_done(exc)
-            raise
-        self._self_chunk(chunk)
-        return chunk
+        return await anext(self._self_iter)
 
     async def __aenter__(self) -> TracedAsyncStream:
         await self.__wrapped__.__aenter__()

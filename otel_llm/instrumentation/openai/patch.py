@@ -79,7 +79,8 @@ class RequestHook:
         self.types = types
 
     def _server(self, client: Any) -> tuple[str | None, int | None, str]:
-        base = client.base_url
+        # The attribute behind the ``base_url`` property: 3.x's property does an import per read.
+        base = client.__dict__.get("_base_url") or client.base_url
         cached = client.__dict__.get("_otel_llm_server")
         if cached is not None and cached[0] is base:
             return cached[1]
@@ -94,7 +95,7 @@ class RequestHook:
     def begin(self, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         options = args[1] if len(args) > 1 else kwargs.get("options")
         endpoint = ENDPOINTS.get(getattr(options, "url", None))  # type: ignore[arg-type]
-        if endpoint is None or str(getattr(options, "method", "")).lower() != "post":
+        if endpoint is None or getattr(options, "method", None) not in ("post", "POST"):
             return None
         body = getattr(options, "json_data", None)
         if not isinstance(body, dict):
@@ -232,9 +233,7 @@ def sync_wrapper(hook: RequestHook) -> Callable[..., Any]:
 
 
 def async_wrapper(hook: RequestHook) -> Callable[..., Any]:
-    async def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not is_instrumentation_enabled():
             return await wrapped(*args, **kwargs)
         try:

@@ -127,10 +127,8 @@ def request_attributes(
     if streaming:
         attrs[A.REQUEST_STREAM] = True
     for key, attr, convert in endpoint.params:
-        if attr in attrs:
-            continue
         value = body.get(key)
-        if value is not None:
+        if value is not None and attr not in attrs:
             value = convert(value)
             if value is not None:
                 attrs[attr] = value

@@ -7,7 +7,7 @@ from typing import Any
 
 from otel_llm.genai import Invocation
 from otel_llm.genai import attributes as A
-from otel_llm.instrumentation._fields import get, integer
+from otel_llm.instrumentation._fields import integer
 from otel_llm.instrumentation.openai import messages as M
 
 
@@ -16,10 +16,10 @@ def set_chat_usage(inv: Invocation, usage: Any) -> None:
     if usage is None:
         return
     inv.set_usage(
-        integer(get(usage, "prompt_tokens")),
-        integer(get(usage, "completion_tokens")),
-        cache_read=integer(get(get(usage, "prompt_tokens_details"), "cached_tokens")),
-        reasoning=integer(get(get(usage, "completion_tokens_details"), "reasoning_tokens")),
+        integer(getattr(usage, "prompt_tokens", None)),
+        integer(getattr(usage, "completion_tokens", None)),
+        cache_read=integer(getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None)),
+        reasoning=integer(getattr(getattr(usage, "completion_tokens_details", None), "reasoning_tokens", None)),
     )
 
 
@@ -38,43 +38,47 @@ def set_identity(inv: Invocation, response_id: Any, model: Any) -> None:
 
 
 def chat_completion(inv: Invocation, resp: Any) -> None:
-    set_identity(inv, get(resp, "id"), get(resp, "model"))
-    choices = get(resp, "choices") or ()
-    reasons = [get(c, "finish_reason") for c in choices]
+    set_identity(inv, getattr(resp, "id", None), getattr(resp, "model", None))
+    choices = getattr(resp, "choices", None) or ()
+    reasons = [getattr(c, "finish_reason", None) for c in choices]
     present = [r for r in reasons if isinstance(r, str)]
     if present:
         inv.attributes[A.RESPONSE_FINISH_REASONS] = present
-    set_chat_usage(inv, get(resp, "usage"))
-    set_openai_extras(inv, get(resp, "service_tier"), get(resp, "system_fingerprint"))
+    set_chat_usage(inv, getattr(resp, "usage", None))
+    set_openai_extras(inv, getattr(resp, "service_tier", None), getattr(resp, "system_fingerprint", None))
     if inv.capture.enabled:
         pairs = zip(choices, reasons, strict=True)
-        inv.output_messages = [M.chat_output_message(get(c, "message"), r) for c, r in pairs]
+        inv.output_messages = [M.chat_output_message(getattr(c, "message", None), r) for c, r in pairs]
 
 
 def completion(inv: Invocation, resp: Any) -> None:
-    set_identity(inv, get(resp, "id"), get(resp, "model"))
-    choices = get(resp, "choices") or ()
-    reasons = [get(c, "finish_reason") for c in choices]
+    set_identity(inv, getattr(resp, "id", None), getattr(resp, "model", None))
+    choices = getattr(resp, "choices", None) or ()
+    reasons = [getattr(c, "finish_reason", None) for c in choices]
     present = [r for r in reasons if isinstance(r, str)]
     if present:
         inv.attributes[A.RESPONSE_FINISH_REASONS] = present
-    set_chat_usage(inv, get(resp, "usage"))
-    set_openai_extras(inv, None, get(resp, "system_fingerprint"))
+    set_chat_usage(inv, getattr(resp, "usage", None))
+    set_openai_extras(inv, None, getattr(resp, "system_fingerprint", None))
     if inv.capture.enabled:
         inv.output_messages = [
-            {"role": "assistant", "parts": [M.text_part(get(c, "text") or "")], "finish_reason": M.finish_reason(r)}
+            {
+                "role": "assistant",
+                "parts": [M.text_part(getattr(c, "text", None) or "")],
+                "finish_reason": M.finish_reason(r),
+            }
             for c, r in zip(choices, reasons, strict=True)
         ]
 
 
 def responses_finish_reason(resp: Any) -> str | None:
     """The Responses API has a status, not a finish reason: derive the schema's value from it."""
-    status = get(resp, "status")
+    status = getattr(resp, "status", None)
     if status == "completed":
-        kinds = {get(item, "type") for item in get(resp, "output") or ()}
+        kinds = {getattr(item, "type", None) for item in getattr(resp, "output", None) or ()}
         return "tool_call" if kinds & {"function_call", "custom_tool_call"} else "stop"
     if status == "incomplete":
-        reason = get(get(resp, "incomplete_details"), "reason")
+        reason = getattr(getattr(resp, "incomplete_details", None), "reason", None)
         return {"max_output_tokens": "length", "content_filter": "content_filter"}.get(reason, reason or "length")
     if status in ("failed", "cancelled"):
         return "error"
@@ -83,27 +87,27 @@ def responses_finish_reason(resp: Any) -> str | None:
 
 def response(inv: Invocation, resp: Any) -> None:
     """A Responses API ``Response`` (plain, or the final one of a stream)."""
-    set_identity(inv, get(resp, "id"), get(resp, "model"))
+    set_identity(inv, getattr(resp, "id", None), getattr(resp, "model", None))
     reason = responses_finish_reason(resp)
     if reason is not None:
         inv.attributes[A.RESPONSE_FINISH_REASONS] = [reason]
-    usage = get(resp, "usage")
+    usage = getattr(resp, "usage", None)
     if usage is not None:
         inv.set_usage(
-            integer(get(usage, "input_tokens")),
-            integer(get(usage, "output_tokens")),
-            cache_read=integer(get(get(usage, "input_tokens_details"), "cached_tokens")),
-            reasoning=integer(get(get(usage, "output_tokens_details"), "reasoning_tokens")),
+            integer(getattr(usage, "input_tokens", None)),
+            integer(getattr(usage, "output_tokens", None)),
+            cache_read=integer(getattr(getattr(usage, "input_tokens_details", None), "cached_tokens", None)),
+            reasoning=integer(getattr(getattr(usage, "output_tokens_details", None), "reasoning_tokens", None)),
         )
-    set_openai_extras(inv, get(resp, "service_tier"), None)
-    conversation = get(get(resp, "conversation"), "id")
+    set_openai_extras(inv, getattr(resp, "service_tier", None), None)
+    conversation = getattr(getattr(resp, "conversation", None), "id", None)
     if isinstance(conversation, str):
         inv.attributes[A.CONVERSATION_ID] = conversation
-    if get(resp, "status") == "failed":
-        error = get(resp, "error")
-        inv.set_error(str(get(error, "code") or "response_failed"), get(error, "message"))
+    if getattr(resp, "status", None) == "failed":
+        error = getattr(resp, "error", None)
+        inv.set_error(str(getattr(error, "code", None) or "response_failed"), getattr(error, "message", None))
     if inv.capture.enabled:
-        parts = M.responses_output_parts(get(resp, "output"))
+        parts = M.responses_output_parts(getattr(resp, "output", None))
         inv.output_messages = [{"role": "assistant", "parts": parts, "finish_reason": M.finish_reason(reason)}]
 
 
@@ -119,14 +123,14 @@ def _dimension(embedding: Any) -> int | None:
 
 
 def embeddings(inv: Invocation, resp: Any) -> None:
-    set_identity(inv, None, get(resp, "model"))
-    usage = get(resp, "usage")
+    set_identity(inv, None, getattr(resp, "model", None))
+    usage = getattr(resp, "usage", None)
     if usage is not None:
-        inv.set_usage(integer(get(usage, "prompt_tokens")), None)
+        inv.set_usage(integer(getattr(usage, "prompt_tokens", None)), None)
     if A.EMBEDDINGS_DIMENSION_COUNT not in inv.request_attributes:
-        data = get(resp, "data") or ()
+        data = getattr(resp, "data", None) or ()
         if data:
-            inv.set(A.EMBEDDINGS_DIMENSION_COUNT, _dimension(get(data[0], "embedding")))
+            inv.set(A.EMBEDDINGS_DIMENSION_COUNT, _dimension(getattr(data[0], "embedding", None)))
 
 
 BY_KIND = {
