@@ -85,11 +85,11 @@ class GenAIMetrics:
         input_tokens: int | None,
         output_tokens: int | None,
         time_to_first_chunk_s: float | None,
-        chunk_gaps_ns: Sequence[int],
+        chunk_times_ns: Sequence[int],
     ) -> None:
         """Buffer one call's measurements; they reach the histograms at the next collection."""
         pending = self._pending
-        pending.append((attributes, duration_s, input_tokens, output_tokens, time_to_first_chunk_s, chunk_gaps_ns))
+        pending.append((attributes, duration_s, input_tokens, output_tokens, time_to_first_chunk_s, chunk_times_ns))
         if len(pending) > self._max_pending:
             self.flush()
 
@@ -120,7 +120,7 @@ class GenAIMetrics:
         input_tokens: int | None,
         output_tokens: int | None,
         time_to_first_chunk_s: float | None,
-        chunk_gaps_ns: Sequence[int],
+        chunk_times_ns: Sequence[int],
     ) -> None:
         self.duration.record(duration_s, attributes)
         if input_tokens is not None:
@@ -129,7 +129,9 @@ class GenAIMetrics:
             self.token_usage.record(output_tokens, {**attributes, A.TOKEN_TYPE: A.TOKEN_OUTPUT})
         if time_to_first_chunk_s is not None:
             self.time_to_first_chunk.record(time_to_first_chunk_s, attributes)
-        if chunk_gaps_ns:
+        if len(chunk_times_ns) > 1:
             record = self.time_per_output_chunk.record
-            for gap in chunk_gaps_ns:
-                record(gap / 1e9, attributes)
+            previous = chunk_times_ns[0]
+            for arrival in chunk_times_ns[1:]:
+                record((arrival - previous) / 1e9, attributes)
+                previous = arrival

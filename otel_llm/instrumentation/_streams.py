@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
+from time import time_ns
 from typing import Any, Protocol
 
 import wrapt
@@ -86,12 +87,12 @@ def _watch(source: Iterator[Any], guard: _Guard) -> Iterator[Any]:
 
     A generator rather than a proxy ``__next__``: resuming it costs less than a method call per chunk.
     """
-    on_chunk = guard.inv.on_chunk
+    stamp = guard.inv.chunk_times_ns.append
     add = guard.acc.add
     try:
         for chunk in source:
+            stamp(time_ns())
             try:
-                on_chunk()
                 add(chunk)
             except Exception as err:
                 report("stream.chunk", err)
@@ -107,12 +108,12 @@ def _watch(source: Iterator[Any], guard: _Guard) -> Iterator[Any]:
 
 async def _awatch(source: AsyncIterator[Any], guard: _Guard) -> AsyncIterator[Any]:
     """The async twin of ``_watch``."""
-    on_chunk = guard.inv.on_chunk
+    stamp = guard.inv.chunk_times_ns.append
     add = guard.acc.add
     try:
         async for chunk in source:
+            stamp(time_ns())
             try:
-                on_chunk()
                 add(chunk)
             except Exception as err:
                 report("stream.chunk", err)

@@ -13,9 +13,16 @@ def _metrics(max_pending=100):
     return t, GenAIMetrics(t.meter_provider.get_meter("test"), max_pending=max_pending)
 
 
+def _times(gaps):
+    times = [1_000_000_000]
+    for gap in gaps:
+        times.append(times[-1] + gap)
+    return times if gaps else []
+
+
 def _record(m, gaps=()):
     m.record(ATTRS, duration_s=0.5, input_tokens=10, output_tokens=2, time_to_first_chunk_s=None,
-             chunk_gaps_ns=list(gaps))
+             chunk_times_ns=_times(gaps))
 
 
 def test_collection_replays_buffered_calls_and_reports_how_many():

@@ -130,7 +130,7 @@ def test_input_content_failure_keeps_span(telemetry_content: Any, monkeypatch: p
     [
         (ChatStreamAccumulator, "add"),
         (ChatStreamAccumulator, "apply"),
-        (Invocation, "on_chunk"),
+        (ChatStreamAccumulator, "_extras"),
         (patch.RequestHook, "_wrap_stream"),
     ],
 )

@@ -14,19 +14,30 @@ from otel_llm.instrumentation.openai import response as R
 
 
 class _Choice:
-    __slots__ = ("content", "finish_reason", "refusal", "tool_calls")
+    """The content of one streamed choice, gathered only when content capture is on."""
+
+    __slots__ = ("content", "refusal", "tool_calls")
 
     def __init__(self) -> None:
         self.content: list[str] = []
         self.refusal: list[str] = []
         self.tool_calls: dict[int, dict[str, Any]] = {}
-        self.finish_reason: str | None = None
 
 
 class ChatStreamAccumulator:
     """For ``chat.completions`` chunks (and legacy ``completions`` chunks, which carry ``text``)."""
 
-    __slots__ = ("_capture", "_choices", "_fingerprint", "_id", "_kind", "_model", "_service_tier", "_usage")
+    __slots__ = (
+        "_capture",
+        "_choices",
+        "_fingerprint",
+        "_finish",
+        "_id",
+        "_kind",
+        "_model",
+        "_service_tier",
+        "_usage",
+    )
 
     def __init__(self, capture: bool, kind: str = "chat") -> None:
         self._capture = capture
@@ -36,31 +47,39 @@ class ChatStreamAccumulator:
         self._usage: Any = None
         self._service_tier: Any = None
         self._fingerprint: Any = None
-        self._choices: dict[int, _Choice] = {}
+        self._finish: dict[int, str] = {}  # choice index → finish reason
+        self._choices: dict[int, _Choice] = {}  # choice index → content, when captured
 
     def add(self, chunk: Any) -> None:
         if self._id is None:
             self._id = getattr(chunk, "id", None)
             self._model = getattr(chunk, "model", None)
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
+            self._extras(chunk)
+        usage = chunk.usage
+        if usage is not None:  # the final chunk with include_usage
             self._usage = usage
+            self._extras(chunk)
+        for choice in chunk.choices:
+            reason = choice.finish_reason
+            if reason is not None:
+                self._finish[choice.index] = reason
+                self._extras(chunk)
+            if self._capture:
+                self._add_content(choice)
+
+    def _extras(self, chunk: Any) -> None:
+        """Tier and fingerprint repeat on every chunk: read them only on the first and the last ones."""
         tier = getattr(chunk, "service_tier", None)
         if tier is not None:
             self._service_tier = tier
         fingerprint = getattr(chunk, "system_fingerprint", None)
         if fingerprint is not None:
             self._fingerprint = fingerprint
-        for choice in getattr(chunk, "choices", None) or ():
-            state = self._choices.get(choice.index)
-            if state is None:
-                state = self._choices[choice.index] = _Choice()
-            if choice.finish_reason is not None:
-                state.finish_reason = choice.finish_reason
-            if self._capture:
-                self._add_content(state, choice)
 
-    def _add_content(self, state: _Choice, choice: Any) -> None:
+    def _add_content(self, choice: Any) -> None:
+        state = self._choices.get(choice.index)
+        if state is None:
+            state = self._choices[choice.index] = _Choice()
         if self._kind == "completions":
             text = getattr(choice, "text", None)
             if text:
@@ -87,16 +106,14 @@ class ChatStreamAccumulator:
 
     def apply(self, inv: Invocation) -> None:
         R.set_identity(inv, self._id, self._model)
-        ordered = sorted(self._choices.items())
-        reasons = [c.finish_reason for _, c in ordered if c.finish_reason is not None]
-        if reasons:
-            inv.attributes[A.RESPONSE_FINISH_REASONS] = reasons
+        if self._finish:
+            inv.attributes[A.RESPONSE_FINISH_REASONS] = [r for _, r in sorted(self._finish.items())]
         R.set_chat_usage(inv, self._usage)
         R.set_openai_extras(inv, self._service_tier, self._fingerprint)
         if self._capture:
-            inv.output_messages = [self._message(c) for _, c in ordered]
+            inv.output_messages = [self._message(c, self._finish.get(i)) for i, c in sorted(self._choices.items())]
 
-    def _message(self, choice: _Choice) -> dict[str, Any]:
+    def _message(self, choice: _Choice, reason: str | None) -> dict[str, Any]:
         message = {
             "content": "".join(choice.content),
             "refusal": "".join(choice.refusal),
@@ -105,7 +122,7 @@ class ChatStreamAccumulator:
                 for _, t in sorted(choice.tool_calls.items())
             ],
         }
-        return M.chat_output_message(message, choice.finish_reason)
+        return M.chat_output_message(message, reason)
 
 
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
