@@ -676,6 +676,7 @@ def components(pairs: int = 15) -> None:
         def run() -> None:
             metrics.record(
                 metric_attrs,
+                {},
                 duration_s=0.4,
                 input_tokens=41,
                 output_tokens=98,
@@ -715,6 +716,7 @@ def components(pairs: int = 15) -> None:
             "GenAIMetrics.record, non-streaming (buffered)",
             lambda: metrics.record(
                 metric_attrs,
+                {},
                 duration_s=0.4,
                 input_tokens=41,
                 output_tokens=98,
@@ -728,6 +730,7 @@ def components(pairs: int = 15) -> None:
             f"GenAIMetrics.record, {STREAM_CHUNKS}-chunk stream (buffered)",
             lambda: metrics.record(
                 metric_attrs,
+                {},
                 duration_s=0.4,
                 input_tokens=41,
                 output_tokens=97,

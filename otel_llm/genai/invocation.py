@@ -19,8 +19,6 @@ from otel_llm.genai import attributes as A
 if TYPE_CHECKING:
     from otel_llm.genai.telemetry import GenAITelemetry
 
-# Attributes that also dimension the metrics, taken from the request attributes at start.
-_METRIC_KEYS = (A.OPERATION_NAME, A.PROVIDER_NAME, A.REQUEST_MODEL, A.SERVER_ADDRESS, A.SERVER_PORT)
 _CONTENT_KEYS = (A.SYSTEM_INSTRUCTIONS, A.INPUT_MESSAGES, A.OUTPUT_MESSAGES, A.TOOL_DEFINITIONS)
 
 
@@ -39,7 +37,6 @@ class Invocation:
     __slots__ = (
         "_ended",
         "_error_message",
-        "_metric_attrs",
         "_telemetry",
         "attributes",
         "capture",
@@ -70,7 +67,6 @@ class Invocation:
             name, kind=SpanKind.CLIENT, attributes=attributes, start_time=self.start_ns
         )
         self.request_attributes = attributes
-        self._metric_attrs = {k: attributes[k] for k in _METRIC_KEYS if k in attributes}
         self.attributes: dict[str, Any] = {}  # response-side attributes, set on the span at the end
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
@@ -166,17 +162,9 @@ class Invocation:
         finally:
             span.end(end_time=end_ns)
         try:
-            metric_attrs = self._metric_attrs
-            model = self.attributes.get(A.RESPONSE_MODEL)
-            etype = self.attributes.get(A.ERROR_TYPE)
-            if model is not None or etype is not None:
-                metric_attrs = dict(metric_attrs)
-                if model is not None:
-                    metric_attrs[A.RESPONSE_MODEL] = model
-                if etype is not None:
-                    metric_attrs[A.ERROR_TYPE] = etype
             self._telemetry.metrics.record(
-                metric_attrs,
+                self.request_attributes,
+                self.attributes,
                 duration_s=(end_ns - self.start_ns) / 1e9,
                 input_tokens=self.input_tokens,
                 output_tokens=self.output_tokens,

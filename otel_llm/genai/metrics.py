@@ -26,6 +26,9 @@ DURATION_BUCKETS: tuple[float, ...] = (
 
 
 DEFERRED_CALLS_METRIC = "otel_llm.metrics.deferred_calls"
+# Span attributes that also dimension the metrics: from the request, then from the response.
+REQUEST_KEYS = (A.OPERATION_NAME, A.PROVIDER_NAME, A.REQUEST_MODEL, A.SERVER_ADDRESS, A.SERVER_PORT)
+RESPONSE_KEYS = (A.RESPONSE_MODEL, A.ERROR_TYPE)
 MAX_PENDING_CALLS = 4096
 
 
@@ -79,7 +82,8 @@ class GenAIMetrics:
 
     def record(
         self,
-        attributes: Mapping[str, Any],
+        request_attributes: Mapping[str, Any],
+        response_attributes: Mapping[str, Any],
         *,
         duration_s: float,
         input_tokens: int | None,
@@ -87,9 +91,16 @@ class GenAIMetrics:
         time_to_first_chunk_s: float | None,
         chunk_times_ns: Sequence[int],
     ) -> None:
-        """Buffer one call's measurements; they reach the histograms at the next collection."""
+        """Buffer one call's measurements; they reach the histograms at the next collection.
+
+        The attribute mappings are the call's span attributes; the metric dimensions are picked
+        from them at replay, off the request path. They must not change after the call ended.
+        """
         pending = self._pending
-        pending.append((attributes, duration_s, input_tokens, output_tokens, time_to_first_chunk_s, chunk_times_ns))
+        pending.append(
+            (request_attributes, response_attributes, duration_s, input_tokens, output_tokens,
+             time_to_first_chunk_s, chunk_times_ns)
+        )  # fmt: skip
         if len(pending) > self._max_pending:
             self.flush()
 
@@ -115,13 +126,16 @@ class GenAIMetrics:
 
     def _record_now(
         self,
-        attributes: Mapping[str, Any],
+        request_attributes: Mapping[str, Any],
+        response_attributes: Mapping[str, Any],
         duration_s: float,
         input_tokens: int | None,
         output_tokens: int | None,
         time_to_first_chunk_s: float | None,
         chunk_times_ns: Sequence[int],
     ) -> None:
+        attributes = {k: request_attributes[k] for k in REQUEST_KEYS if k in request_attributes}
+        attributes.update((k, response_attributes[k]) for k in RESPONSE_KEYS if k in response_attributes)
         self.duration.record(duration_s, attributes)
         if input_tokens is not None:
             self.token_usage.record(input_tokens, {**attributes, A.TOKEN_TYPE: A.TOKEN_INPUT})

@@ -21,7 +21,7 @@ def _times(gaps):
 
 
 def _record(m, gaps=()):
-    m.record(ATTRS, duration_s=0.5, input_tokens=10, output_tokens=2, time_to_first_chunk_s=None,
+    m.record(ATTRS, {}, duration_s=0.5, input_tokens=10, output_tokens=2, time_to_first_chunk_s=None,
              chunk_times_ns=_times(gaps))
 
 

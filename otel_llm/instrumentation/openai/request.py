@@ -7,7 +7,7 @@ the same across SDK lines 1.x, 2.x and 3.x, rather than each method's Python sig
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from otel_llm.genai import attributes as A
@@ -93,6 +93,12 @@ class Endpoint:
     api_type: str | None
     params: tuple[tuple[str, str, Converter], ...]
     kind: str  # "chat" | "responses" | "completions" | "embeddings": picks the response mapping
+    # body key → (attribute, converter, rank): built from ``params``; a lower rank wins an attribute.
+    lookup: dict[str, tuple[str, Converter, int]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        table = {key: (attr, convert, rank) for rank, (key, attr, convert) in enumerate(self.params)}
+        object.__setattr__(self, "lookup", table)
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -126,10 +132,18 @@ def request_attributes(
         attrs[A.OPENAI_API_TYPE] = endpoint.api_type
     if streaming:
         attrs[A.REQUEST_STREAM] = True
-    for key, attr, convert in endpoint.params:
-        value = body.get(key)
-        if value is not None and attr not in attrs:
-            value = convert(value)
-            if value is not None:
-                attrs[attr] = value
+    # Walk the (few) keys the body has rather than every parameter we know.
+    lookup = endpoint.lookup
+    ranks: dict[str, int] = {}
+    for key, value in body.items():
+        spec = lookup.get(key)
+        if spec is None or value is None:
+            continue
+        attr, convert, rank = spec
+        if attr in ranks and ranks[attr] < rank:
+            continue
+        value = convert(value)
+        if value is not None:
+            attrs[attr] = value
+            ranks[attr] = rank
     return attrs
