@@ -87,7 +87,7 @@ def _watch(source: Iterator[Any], guard: _Guard) -> Iterator[Any]:
 
     A generator rather than a proxy ``__next__``: resuming it costs less than a method call per chunk.
     """
-    stamp = guard.inv.chunk_times_ns.append
+    stamp = guard.inv.chunk_clock()
     add = guard.acc.add
     try:
         for chunk in source:
@@ -108,7 +108,7 @@ def _watch(source: Iterator[Any], guard: _Guard) -> Iterator[Any]:
 
 async def _awatch(source: AsyncIterator[Any], guard: _Guard) -> AsyncIterator[Any]:
     """The async twin of ``_watch``."""
-    stamp = guard.inv.chunk_times_ns.append
+    stamp = guard.inv.chunk_clock()
     add = guard.acc.add
     try:
         async for chunk in source:

@@ -159,7 +159,8 @@ class RequestHook:
 
     def _wrap_stream(self, call: Call, stream: Any) -> Any:
         t = self.types
-        acc = accumulator_for(call.endpoint.kind, call.inv.capture.enabled)
+        choices = call.inv.request_attributes.get(A.REQUEST_CHOICE_COUNT)
+        acc = accumulator_for(call.endpoint.kind, call.inv.capture.enabled, choices)
         if acc is not None:
             if isinstance(stream, t.async_stream):
                 return TracedAsyncStream(stream, call.inv, acc)

@@ -5,6 +5,7 @@ Per chunk they do a few attribute reads; text is only gathered when content capt
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from otel_llm.genai import Invocation
@@ -158,8 +159,38 @@ class ResponsesStreamAccumulator:
             inv.set_error(str(code or "stream_error"), getattr(self._error, "message", None))
 
 
-def accumulator_for(kind: str, capture: bool) -> ChatStreamAccumulator | ResponsesStreamAccumulator | None:
+TAIL_CHUNKS = 8
+
+
+class ChatTailAccumulator:
+    """Content off and one choice: keep only the last chunks, read them when the stream ends.
+
+    Every chunk repeats id, model, tier and fingerprint; the finish reason and the usage come in
+    the last ones (Azure adds a filter-result chunk or two after them). So the per-chunk work is
+    one C-level ``deque.append``, and ``apply`` runs the full accumulator over the tail.
+    """
+
+    __slots__ = ("_kind", "_tail", "add")
+
+    def __init__(self, kind: str = "chat") -> None:
+        self._kind = kind
+        self._tail: deque[Any] = deque(maxlen=TAIL_CHUNKS)
+        self.add = self._tail.append
+
+    def apply(self, inv: Invocation) -> None:
+        full = ChatStreamAccumulator(False, self._kind)
+        for chunk in self._tail:
+            full.add(chunk)
+        full.apply(inv)
+
+
+def accumulator_for(
+    kind: str, capture: bool, choices: int | None = None
+) -> ChatStreamAccumulator | ChatTailAccumulator | ResponsesStreamAccumulator | None:
+    """The accumulator for a stream of ``kind``; ``choices`` is the request's n when not 1."""
     if kind == "chat" or kind == "completions":
+        if not capture and choices is None:
+            return ChatTailAccumulator(kind)
         return ChatStreamAccumulator(capture, kind)
     if kind == "responses":
         return ResponsesStreamAccumulator(capture)
