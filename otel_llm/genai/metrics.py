@@ -25,6 +25,15 @@ DURATION_BUCKETS: tuple[float, ...] = (
 )  # fmt: skip
 
 
+# (attribute here, metric name, unit, advised buckets, description)
+HISTOGRAMS = (
+    ("token_usage", A.METRIC_TOKEN_USAGE, "{token}", TOKEN_BUCKETS, "Number of input and output tokens used."),
+    ("duration", A.METRIC_OPERATION_DURATION, "s", DURATION_BUCKETS, "GenAI operation duration."),
+    ("time_to_first_chunk", A.METRIC_TIME_TO_FIRST_CHUNK, "s", DURATION_BUCKETS,
+     "Time to receive the first chunk of a streamed response."),
+    ("time_per_output_chunk", A.METRIC_TIME_PER_OUTPUT_CHUNK, "s", DURATION_BUCKETS,
+     "Time between consecutive chunks of a streamed response, after the first."),
+)  # fmt: skip
 DEFERRED_CALLS_METRIC = "otel_llm.metrics.deferred_calls"
 # Span attributes that also dimension the metrics: from the request, then from the response.
 REQUEST_KEYS = (A.OPERATION_NAME, A.PROVIDER_NAME, A.REQUEST_MODEL, A.SERVER_ADDRESS, A.SERVER_PORT)
@@ -47,30 +56,14 @@ class GenAIMetrics:
     def __init__(self, meter: Meter, *, max_pending: int = MAX_PENDING_CALLS) -> None:
         self._pending: deque[tuple[Any, ...]] = deque()
         self._max_pending = max_pending
-        self.token_usage = meter.create_histogram(
-            A.METRIC_TOKEN_USAGE,
-            unit="{token}",
-            description="Number of input and output tokens used.",
-            explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS),
-        )
-        self.duration = meter.create_histogram(
-            A.METRIC_OPERATION_DURATION,
-            unit="s",
-            description="GenAI operation duration.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
-        )
-        self.time_to_first_chunk = meter.create_histogram(
-            A.METRIC_TIME_TO_FIRST_CHUNK,
-            unit="s",
-            description="Time to receive the first chunk of a streamed response.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
-        )
-        self.time_per_output_chunk = meter.create_histogram(
-            A.METRIC_TIME_PER_OUTPUT_CHUNK,
-            unit="s",
-            description="Time between consecutive chunks of a streamed response, after the first.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
-        )
+        made = {
+            slot: meter.create_histogram(name, unit=unit, description=text, explicit_bucket_boundaries_advisory=list(b))
+            for slot, name, unit, b, text in HISTOGRAMS
+        }
+        self.token_usage = made["token_usage"]
+        self.duration = made["duration"]
+        self.time_to_first_chunk = made["time_to_first_chunk"]
+        self.time_per_output_chunk = made["time_per_output_chunk"]
 
         meter.create_observable_gauge(
             DEFERRED_CALLS_METRIC,
