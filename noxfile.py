@@ -1,4 +1,4 @@
-"""Test sessions: the suite runs against both openai SDK lines (3.x on httpx2, 2.x on httpx)."""
+"""Test sessions: the suite runs against every openai SDK line (3.x on httpx2, 2.x and 1.x on httpx)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ nox.options.envdir = os.environ.get("OTEL_LLM_NOX_ENVDIR", ".nox")
 SDKS = {
     "openai3": ["openai>=3", "httpx2"],
     "openai2": ["openai>=2,<3", "httpx"],
+    "openai1": ["openai>=1.40,<2", "httpx"],
 }
 
 
