@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from otel_llm.genai.capture import CaptureMode
@@ -21,11 +21,15 @@ def instrument(
     logger_provider: Any = None,
     capture_content: str | bool | CaptureMode | None = None,
     provider_overrides: Mapping[str, str] | None = None,
+    propagate_to: Iterable[str] | str | None = None,
+    http_spans: bool | None = None,
 ) -> list[str]:
     """Instrument every supported, installed SDK; returns their names. Safe to call twice.
 
     ``capture_content`` overrides OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
-    ``provider_overrides`` maps ``host[:port]`` to a ``gen_ai.provider.name``.
+    ``provider_overrides`` maps ``host[:port]`` to a ``gen_ai.provider.name``;
+    ``propagate_to`` overrides OTEL_LLM_PROPAGATE_TO, the hosts that receive trace headers
+    (see ``otel_llm.propagation``); ``http_spans`` overrides OTEL_LLM_HTTP_SPANS.
     """
     done = []
     for sdk in installed_sdks():
@@ -35,6 +39,8 @@ def instrument(
             logger_provider=logger_provider,
             capture_content=capture_content,
             provider_overrides=provider_overrides,
+            propagate_to=propagate_to,
+            http_spans=http_spans,
         )
         done.append(sdk)
     return done

@@ -21,10 +21,11 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from otel_llm.demo import payloads as P
 from otel_llm.demo.payloads import JSON, APIError
@@ -33,6 +34,7 @@ _log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 IDLE_TIMEOUT_S = 30.0  # an idle keep-alive connection frees its thread after this long
+RECEIVED_KEPT = 100  # requests remembered for DemoServer.received
 
 INVALID_JSON_MESSAGE = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
@@ -121,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._request_id = "req_" + uuid.uuid4().hex
         self._started = time.monotonic()
         path = self.path.split("?", 1)[0]
+        self.server.received.append(Received(self.command, path, {k.lower(): v for k, v in self.headers.items()}))
         try:
             reply = route(path)
         except APIError as err:
@@ -292,11 +295,20 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
 
+class Received(NamedTuple):
+    """One request as the server saw it: lets a demo or test show which trace headers arrived."""
+
+    method: str
+    path: str
+    headers: dict[str, str]  # names in lower case
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], *, verbose: bool, delay: float, chunk_delay: float) -> None:
+        self.received: deque[Received] = deque(maxlen=RECEIVED_KEPT)
         self.verbose = verbose
         self.delay = delay
         self.chunk_delay = chunk_delay
@@ -351,6 +363,13 @@ class DemoServer:
         if self._server is None:
             raise RuntimeError("the demo server is not running")
         return int(self._server.server_address[1])
+
+    @property
+    def received(self) -> list[Received]:
+        """The last requests received (at most RECEIVED_KEPT), oldest first."""
+        if self._server is None:
+            return []
+        return list(self._server.received)
 
     @property
     def url(self) -> str:

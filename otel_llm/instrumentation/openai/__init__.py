@@ -16,6 +16,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from otel_llm.genai import GenAITelemetry
 from otel_llm.instrumentation.openai.patch import RequestHook, SDKTypes, async_wrapper, sync_wrapper
 from otel_llm.instrumentation.providers import ProviderResolver
+from otel_llm.propagation import PropagationPolicy, http_spans_from_env
 
 INSTRUMENTATION_NAME = "otel_llm.instrumentation.openai"
 _MARK = "_self_otel_llm_hook"  # wrapt keeps `_self_` attributes on the proxy, not the function
@@ -41,8 +42,9 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instruments every OpenAI client, sync and async, including Azure clients.
 
     Keyword arguments to ``instrument()``: ``tracer_provider``, ``meter_provider``,
-    ``logger_provider``, ``capture_content`` (overrides the environment variable) and
-    ``provider_overrides`` (``{"host[:port]": "provider_name"}``).
+    ``logger_provider``, ``capture_content`` (overrides the environment variable),
+    ``provider_overrides`` (``{"host[:port]": "provider_name"}``), ``propagate_to`` (the hosts
+    that receive trace headers, see ``otel_llm.propagation``) and ``http_spans``.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -61,7 +63,15 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             capture_content=kwargs.get("capture_content"),
         )
         overrides: Mapping[str, str] | None = kwargs.get("provider_overrides")
-        hook = RequestHook(telemetry, ProviderResolver(overrides), _sdk_types())
+        propagate_to = kwargs.get("propagate_to")
+        http_spans = kwargs.get("http_spans")
+        hook = RequestHook(
+            telemetry,
+            ProviderResolver(overrides),
+            _sdk_types(),
+            PropagationPolicy(propagate_to),
+            http_spans=http_spans_from_env() if http_spans is None else bool(http_spans),
+        )
         for cls, wrapper in ((SyncAPIClient, sync_wrapper(hook)), (AsyncAPIClient, async_wrapper(hook))):
             wrapt.wrap_function_wrapper(cls, "request", wrapper)
             setattr(cls.__dict__["request"], _MARK, True)

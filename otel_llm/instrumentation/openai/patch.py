@@ -8,11 +8,12 @@ Every call path (``create``, ``parse``, the ``stream()`` helpers, ``with_raw_res
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import context as otel_context
+from opentelemetry.context import Context, set_value
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import set_span_in_context
 
@@ -31,6 +32,7 @@ from otel_llm.instrumentation.openai.request import ENDPOINTS, Endpoint, request
 from otel_llm.instrumentation.openai.response import BY_KIND
 from otel_llm.instrumentation.openai.stream import accumulator_for
 from otel_llm.instrumentation.providers import ProviderResolver
+from otel_llm.propagation import SUPPRESS_HTTP_KEY, PropagationPolicy, trace_headers
 
 AZURE_PROVIDER = "azure.ai.openai"
 
@@ -52,6 +54,7 @@ class Call:
     inv: Invocation
     endpoint: Endpoint
     streaming: bool
+    context: Context  # made current while the SDK sends the request
 
 
 def _input_content(inv: Invocation, endpoint: Endpoint, body: dict[str, Any]) -> None:
@@ -70,13 +73,32 @@ def _input_content(inv: Invocation, endpoint: Endpoint, body: dict[str, Any]) ->
         inv.input_messages = M.completion_input_messages(body.get("prompt"))
 
 
+def _add_trace_headers(options: Any, context: Context) -> None:
+    """Give the request the span's trace headers, unless the caller set them (``extra_headers``)."""
+    headers = options.headers if isinstance(options.headers, Mapping) else {}
+    present = {name.lower() for name in headers}
+    carrier = {k: v for k, v in trace_headers(context).items() if k.lower() not in present}
+    if carrier:
+        options.headers = {**headers, **carrier}  # a new dict: the caller's stays untouched
+
+
 class RequestHook:
     """Starts a call from the request options and finishes it from whatever the SDK returns."""
 
-    def __init__(self, telemetry: GenAITelemetry, resolver: ProviderResolver, types: SDKTypes) -> None:
+    def __init__(
+        self,
+        telemetry: GenAITelemetry,
+        resolver: ProviderResolver,
+        types: SDKTypes,
+        policy: PropagationPolicy,
+        *,
+        http_spans: bool = False,
+    ) -> None:
         self.telemetry = telemetry
         self.resolver = resolver
         self.types = types
+        self.policy = policy
+        self.http_spans = http_spans
 
     def _server(self, client: Any) -> tuple[str | None, int | None, str]:
         # The attribute behind the ``base_url`` property: 3.x's property does an import per read.
@@ -112,7 +134,15 @@ class RequestHook:
                 _input_content(inv, endpoint, body)
             except Exception as err:
                 report("openai.input_content", err)
-        return Call(inv, endpoint, streaming)
+        context = set_span_in_context(inv.span)
+        if not self.http_spans:  # no second (HTTP) span per call, and no injection by httpx's instrumentation
+            context = set_value(SUPPRESS_HTTP_KEY, True, context)
+        if host and self.policy.allows(host, port):
+            try:
+                _add_trace_headers(options, context)
+            except Exception as err:
+                report("openai.propagate", err)
+        return Call(inv, endpoint, streaming, context)
 
     def fail(self, call: Call, exc: BaseException) -> None:
         try:
@@ -220,7 +250,7 @@ def sync_wrapper(hook: RequestHook) -> Callable[..., Any]:
             call = None
         if call is None:
             return wrapped(*args, **kwargs)
-        token = otel_context.attach(set_span_in_context(call.inv.span))
+        token = otel_context.attach(call.context)
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
@@ -244,7 +274,7 @@ def async_wrapper(hook: RequestHook) -> Callable[..., Any]:
             call = None
         if call is None:
             return await wrapped(*args, **kwargs)
-        token = otel_context.attach(set_span_in_context(call.inv.span))
+        token = otel_context.attach(call.context)
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:

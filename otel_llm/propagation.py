@@ -1,0 +1,128 @@
+"""Which model servers receive the GenAI span's trace context (``traceparent``, ``tracestate``, ``baggage``).
+
+Self-hosted servers (vLLM, TGI, Ollama, a gateway of your own) can join the trace; public APIs see
+no new headers unless you allow them. The allow-list comes from ``OTEL_LLM_PROPAGATE_TO`` or the
+``propagate_to`` argument of ``otel_llm.instrument()``: comma-separated entries, each one of
+
+- ``default``: loopback, private and link-local addresses, ``localhost``, ``*.local`` (Kubernetes
+  ``*.svc.cluster.local`` included) and single-label host names such as a compose service ``vllm``;
+- a host name (``gpu-box.example.com``), optionally with a port (``gpu-box:8000``);
+- a suffix pattern (``*.internal.example.com``);
+- an IP address or network (``10.20.0.0/16``, ``fd00::/8``);
+- ``*`` for every host, or ``none`` for no host.
+
+Unset means ``default``. Headers are added by the provider instrumentation to the SDK's request
+options, so they reach the server whether the SDK runs on ``httpx`` or ``httpx2``; a header the
+caller set (``extra_headers``) is never replaced.
+
+While the SDK sends a GenAI request, HTTP client instrumentation is suppressed, so that there is no
+second span per call and ``opentelemetry-instrumentation-httpx`` does not inject headers to hosts
+the policy excludes. ``OTEL_LLM_HTTP_SPANS=true`` (or ``http_spans=True``) keeps those HTTP spans;
+then, for SDKs on ``httpx``, that instrumentation also injects its own headers to every host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry.context import Context
+
+_log = logging.getLogger(__name__)
+
+PROPAGATE_ENV = "OTEL_LLM_PROPAGATE_TO"
+HTTP_SPANS_ENV = "OTEL_LLM_HTTP_SPANS"
+# The context key HTTP client instrumentations (httpx, requests, ...) check before making a span
+# and injecting headers. The official instrumentations import it from here too.
+SUPPRESS_HTTP_KEY: str = getattr(otel_context, "_SUPPRESS_HTTP_INSTRUMENTATION_KEY", "suppress_http_instrumentation")
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?")
+
+
+def _is_default_host(host: str) -> bool:
+    if host == "localhost" or host.endswith((".local", ".localhost")) or ("." not in host and ":" not in host):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
+
+
+class PropagationPolicy:
+    """An allow-list of hosts; ``allows(host, port)`` is cached per endpoint."""
+
+    def __init__(self, entries: Iterable[str] | str | None = None) -> None:
+        if entries is None:
+            entries = os.environ.get(PROPAGATE_ENV, "default")
+        if isinstance(entries, str):
+            entries = entries.split(",")
+        self.everything = False
+        self.defaults = False
+        self._hosts: set[str] = set()
+        self._host_ports: set[str] = set()
+        self._suffixes: list[str] = []
+        self._networks: list[_Network] = []
+        for raw in entries:
+            self._add(raw.strip().lower())
+        self.allows = lru_cache(maxsize=256)(self._allows)
+
+    def _add(self, entry: str) -> None:
+        if not entry or entry == "none":
+            return
+        if entry == "*":
+            self.everything = True
+        elif entry == "default":
+            self.defaults = True
+        elif entry.startswith("*."):
+            self._suffixes.append(entry[1:])
+        else:
+            try:
+                self._networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                return
+            except ValueError:
+                pass
+            host, sep, port = entry.rpartition(":")
+            if sep and port.isdigit() and host and all(_LABEL.fullmatch(part) for part in host.split(".")):
+                self._host_ports.add(entry)
+            elif all(_LABEL.fullmatch(part) for part in entry.split(".")):
+                self._hosts.add(entry)
+            else:
+                _log.warning(
+                    "%s: %r is not a host, host:port, *.suffix, IP network, 'default', '*' or 'none'; ignored",
+                    PROPAGATE_ENV,
+                    entry,
+                )
+
+    def _allows(self, host: str, port: int | None) -> bool:
+        host = host.lower()
+        if self.everything or host in self._hosts or f"{host}:{port}" in self._host_ports:
+            return True
+        if any(host.endswith(suffix) for suffix in self._suffixes):
+            return True
+        if self._networks:
+            try:
+                ip = ipaddress.ip_address(host.strip("[]"))
+            except ValueError:
+                ip = None
+            if ip is not None and any(ip in network for network in self._networks):
+                return True
+        return self.defaults and _is_default_host(host)
+
+
+def http_spans_from_env() -> bool:
+    """``OTEL_LLM_HTTP_SPANS=true`` keeps HTTP client spans (and their own header injection) under GenAI spans."""
+    return os.environ.get(HTTP_SPANS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def trace_headers(context: Context) -> dict[str, str]:
+    """The headers the configured propagators (W3C trace context and baggage by default) write."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=context)
+    return carrier
