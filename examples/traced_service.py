@@ -46,7 +46,7 @@ def make_app(model_base_url: str, *, tracer_provider: Any = None, meter_provider
         if scope["type"] != "http":
             return
         if (scope["method"], scope["path"]) != ("POST", "/ask"):
-            await reply(send, 404, {"error": "POST /ask with {\"question\": \"...\"}"})
+            await reply(send, 404, {"error": 'POST /ask with {"question": "..."}'})
             return
         body = b""
         while True:
@@ -61,9 +61,7 @@ def make_app(model_base_url: str, *, tracer_provider: Any = None, meter_provider
         except (ValueError, KeyError, TypeError):
             await reply(send, 400, {"error": 'expected a JSON body {"question": "..."}'})
             return
-        completion = await client.chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": question}]
-        )
+        completion = await client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": question}])
         await reply(send, 200, {"answer": completion.choices[0].message.content})
 
     return OpenTelemetryMiddleware(app, tracer_provider=tracer_provider, meter_provider=meter_provider)
