@@ -95,6 +95,8 @@ def child(scenario: str, mode: str, helper: str) -> None:
         # calls allocated, not what the imports did (GC inside the region still counts).
         gc.collect()
         gc.freeze()
+        if os.environ.get("OTEL_LLM_BENCH_NO_GC"):
+            gc.disable()  # pure code cost: no collection can fall inside one mode's region and not the other's
         cg.cg_start()
         await calls(n)
         cg.cg_dump(b"calls")
@@ -139,7 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", choices=list(CALLS))
     parser.add_argument("--mode", choices=["plain", "instrumented"])
     parser.add_argument("--helper")
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="disable the GC in the measured region: the code's own instructions, without the collections "
+        "(which land in one mode's region and not the other's, by allocation phase, and make 'added' jumpy)",
+    )
     args = parser.parse_args(argv)
+    if args.no_gc:
+        os.environ["OTEL_LLM_BENCH_NO_GC"] = "1"
     if args.child:
         child(args.child, args.mode, args.helper)
         return 0
@@ -154,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ninstructions per call (callgrind Ir), openai {openai.__version__}, Python {sys.version.split()[0]}")
         print("floor: 1 CLIENT span with 15 gen_ai.* attributes through SimpleSpanProcessor, counted the same way")
         print("request path: what the instrumented call adds in the caller's thread; replay: recording its")
-        print("buffered measurements into the histograms at collection; total = request path + replay\n")
+        print("buffered measurements into the histograms at collection; total = request path + replay")
+        print(f"garbage collector in the measured region: {'off' if args.no_gc else 'on'}\n")
         header = (
             f"{'scenario':<24}{'plain':>12}{'added':>10}{'replay':>10}{'floor':>9}"
             f"{'path':>8}{'total':>8}{'target':>8}  request path"
