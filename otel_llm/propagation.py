@@ -27,8 +27,9 @@ import ipaddress
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
@@ -126,3 +127,15 @@ def trace_headers(context: Context) -> dict[str, str]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier, context=context)
     return carrier
+
+
+def add_trace_headers(options: Any, context: Context) -> None:
+    """Give a Stainless-style SDK request (``FinalRequestOptions``) the context's trace headers.
+
+    Headers the caller set (``extra_headers``) win; the caller's dict is never modified.
+    """
+    headers = options.headers if isinstance(options.headers, Mapping) else {}
+    present = {name.lower() for name in headers}
+    carrier = {k: v for k, v in trace_headers(context).items() if k.lower() not in present}
+    if carrier:
+        options.headers = {**headers, **carrier}

@@ -179,3 +179,22 @@ def test_failure_is_logged_once(telemetry: Any, monkeypatch: pytest.MonkeyPatch,
     assert len(warnings) == 1
     assert "openai.response" in warnings[0].getMessage()
     assert warnings[0].exc_info is not None
+
+
+def test_failure_after_the_span_started_ends_it_and_lets_the_call_through(
+    telemetry: Any, monkeypatch: pytest.MonkeyPatch, expected_chat: Any
+) -> None:
+    monkeypatch.setattr(patch, "set_span_in_context", _boom)
+    result = _chat(make_client(_handler))
+    assert result.model_dump() == expected_chat
+    (span,) = telemetry.spans()  # ended, not left open
+    assert span.name == "chat gpt-4o"
+
+
+def test_propagation_failure_keeps_the_call_and_its_span(
+    telemetry: Any, monkeypatch: pytest.MonkeyPatch, expected_chat: Any
+) -> None:
+    monkeypatch.setattr(patch, "add_trace_headers", _boom)
+    result = _chat(make_client(_handler, base_url="http://127.0.0.1:8000/v1"))
+    assert result.model_dump() == expected_chat
+    assert telemetry.span().attributes["gen_ai.usage.input_tokens"] == 14

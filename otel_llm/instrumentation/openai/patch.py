@@ -8,7 +8,7 @@ Every call path (``create``, ``parse``, the ``stream()`` helpers, ``with_raw_res
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from otel_llm.instrumentation.openai.request import ENDPOINTS, Endpoint, request
 from otel_llm.instrumentation.openai.response import BY_KIND
 from otel_llm.instrumentation.openai.stream import accumulator_for
 from otel_llm.instrumentation.providers import ProviderResolver
-from otel_llm.propagation import SUPPRESS_HTTP_KEY, PropagationPolicy, trace_headers
+from otel_llm.propagation import SUPPRESS_HTTP_KEY, PropagationPolicy, add_trace_headers
 
 AZURE_PROVIDER = "azure.ai.openai"
 
@@ -71,15 +71,6 @@ def _input_content(inv: Invocation, endpoint: Endpoint, body: dict[str, Any]) ->
             inv.tool_definitions = M.responses_tool_definitions(body.get("tools"))
     elif kind == "completions":
         inv.input_messages = M.completion_input_messages(body.get("prompt"))
-
-
-def _add_trace_headers(options: Any, context: Context) -> None:
-    """Give the request the span's trace headers, unless the caller set them (``extra_headers``)."""
-    headers = options.headers if isinstance(options.headers, Mapping) else {}
-    present = {name.lower() for name in headers}
-    carrier = {k: v for k, v in trace_headers(context).items() if k.lower() not in present}
-    if carrier:
-        options.headers = {**headers, **carrier}  # a new dict: the caller's stays untouched
 
 
 class RequestHook:
@@ -129,20 +120,24 @@ class RequestHook:
         host, port, provider = self._server(client)
         attrs = request_attributes(endpoint, body, provider, host, port, streaming)
         inv = self.telemetry.start(endpoint.operation, attrs.get(A.REQUEST_MODEL), attrs)
-        if inv.capture.enabled:
-            try:
-                _input_content(inv, endpoint, body)
-            except Exception as err:
-                report("openai.input_content", err)
-        context = set_span_in_context(inv.span)
-        if not self.http_spans:  # no second (HTTP) span per call, and no injection by httpx's instrumentation
-            context = set_value(SUPPRESS_HTTP_KEY, True, context)
-        if host and self.policy.allows(host, port):
-            try:
-                _add_trace_headers(options, context)
-            except Exception as err:
-                report("openai.propagate", err)
-        return Call(inv, endpoint, streaming, context)
+        try:
+            if inv.capture.enabled:
+                try:
+                    _input_content(inv, endpoint, body)
+                except Exception as err:
+                    report("openai.input_content", err)
+            context = set_span_in_context(inv.span)
+            if not self.http_spans:  # no second (HTTP) span per call, no injection by httpx's instrumentation
+                context = set_value(SUPPRESS_HTTP_KEY, True, context)
+            if host and self.policy.allows(host, port):
+                try:
+                    add_trace_headers(options, context)
+                except Exception as err:
+                    report("openai.propagate", err)
+            return Call(inv, endpoint, streaming, context)
+        except BaseException:
+            inv.end()  # the call goes on untraced: do not leave the started span open
+            raise
 
     def fail(self, call: Call, exc: BaseException) -> None:
         try:
