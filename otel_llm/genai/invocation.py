@@ -43,9 +43,7 @@ class Invocation:
         "capture",
         "chunk_times_ns",
         "input_messages",
-        "input_tokens",
         "output_messages",
-        "output_tokens",
         "request_attributes",
         "span",
         "start_ns",
@@ -69,8 +67,6 @@ class Invocation:
         )
         self.request_attributes = attributes
         self.attributes: dict[str, Any] = {}  # response-side attributes, set on the span at the end
-        self.input_tokens: int | None = None
-        self.output_tokens: int | None = None
         # Arrival time of each streamed chunk; empty until the call streams (see chunk_clock).
         self.chunk_times_ns: Sequence[int] = ()
         self.input_messages: list[dict[str, Any]] | None = None
@@ -103,10 +99,8 @@ class Invocation:
         """Usage as the conventions count it: input includes cached, output includes reasoning."""
         attrs = self.attributes
         if input_tokens is not None:
-            self.input_tokens = input_tokens
             attrs[A.USAGE_INPUT_TOKENS] = input_tokens
         if output_tokens is not None:
-            self.output_tokens = output_tokens
             attrs[A.USAGE_OUTPUT_TOKENS] = output_tokens
         if cache_read is not None:
             attrs[A.USAGE_CACHE_READ_INPUT_TOKENS] = cache_read
@@ -176,8 +170,6 @@ class Invocation:
                 self.request_attributes,
                 self.attributes,
                 duration_s=(end_ns - self.start_ns) / 1e9,
-                input_tokens=self.input_tokens,
-                output_tokens=self.output_tokens,
                 time_to_first_chunk_s=ttfc,
                 chunk_times_ns=self.chunk_times_ns,
             )

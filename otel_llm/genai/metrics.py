@@ -79,20 +79,18 @@ class GenAIMetrics:
         response_attributes: Mapping[str, Any],
         *,
         duration_s: float,
-        input_tokens: int | None,
-        output_tokens: int | None,
         time_to_first_chunk_s: float | None,
         chunk_times_ns: Sequence[int],
     ) -> None:
         """Buffer one call's measurements; they reach the histograms at the next collection.
 
-        The attribute mappings are the call's span attributes; the metric dimensions are picked
-        from them at replay, off the request path. They must not change after the call ended.
+        The attribute mappings are the call's span attributes; the metric dimensions and the token
+        counts are read from them at replay, off the request path. They must not change after the
+        call ended.
         """
         pending = self._pending
         pending.append(
-            (request_attributes, response_attributes, duration_s, input_tokens, output_tokens,
-             time_to_first_chunk_s, chunk_times_ns)
+            (request_attributes, response_attributes, duration_s, time_to_first_chunk_s, chunk_times_ns)
         )  # fmt: skip
         if len(pending) > self._max_pending:
             self.flush()
@@ -122,14 +120,14 @@ class GenAIMetrics:
         request_attributes: Mapping[str, Any],
         response_attributes: Mapping[str, Any],
         duration_s: float,
-        input_tokens: int | None,
-        output_tokens: int | None,
         time_to_first_chunk_s: float | None,
         chunk_times_ns: Sequence[int],
     ) -> None:
         attributes = {k: request_attributes[k] for k in REQUEST_KEYS if k in request_attributes}
         attributes.update((k, response_attributes[k]) for k in RESPONSE_KEYS if k in response_attributes)
         self.duration.record(duration_s, attributes)
+        input_tokens = response_attributes.get(A.USAGE_INPUT_TOKENS)
+        output_tokens = response_attributes.get(A.USAGE_OUTPUT_TOKENS)
         if input_tokens is not None:
             self.token_usage.record(input_tokens, {**attributes, A.TOKEN_TYPE: A.TOKEN_INPUT})
         if output_tokens is not None:

@@ -6,6 +6,7 @@ from otel_llm.genai.metrics import DEFERRED_CALLS_METRIC, GenAIMetrics
 from tests.support import Telemetry
 
 ATTRS = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "m"}
+USAGE = {"gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 2}
 
 
 def _metrics(max_pending=100):
@@ -21,7 +22,7 @@ def _times(gaps):
 
 
 def _record(m, gaps=()):
-    m.record(ATTRS, {}, duration_s=0.5, input_tokens=10, output_tokens=2, time_to_first_chunk_s=None,
+    m.record(ATTRS, USAGE, duration_s=0.5, time_to_first_chunk_s=None,
              chunk_times_ns=_times(gaps))
 
 

@@ -37,7 +37,8 @@ def set_identity(inv: Invocation, response_id: Any, model: Any) -> None:
         inv.attributes[A.RESPONSE_MODEL] = model
 
 
-def chat_completion(inv: Invocation, resp: Any) -> None:
+def _choices(inv: Invocation, resp: Any) -> tuple[Any, list[Any]]:
+    """What chat and legacy completions share: identity, finish reasons, usage, fingerprint."""
     set_identity(inv, getattr(resp, "id", None), getattr(resp, "model", None))
     choices = getattr(resp, "choices", None) or ()
     reasons = [getattr(c, "finish_reason", None) for c in choices]
@@ -46,20 +47,18 @@ def chat_completion(inv: Invocation, resp: Any) -> None:
         inv.attributes[A.RESPONSE_FINISH_REASONS] = present
     set_chat_usage(inv, getattr(resp, "usage", None))
     set_openai_extras(inv, getattr(resp, "service_tier", None), getattr(resp, "system_fingerprint", None))
+    return choices, reasons
+
+
+def chat_completion(inv: Invocation, resp: Any) -> None:
+    choices, reasons = _choices(inv, resp)
     if inv.capture.enabled:
         pairs = zip(choices, reasons, strict=True)
         inv.output_messages = [M.chat_output_message(getattr(c, "message", None), r) for c, r in pairs]
 
 
 def completion(inv: Invocation, resp: Any) -> None:
-    set_identity(inv, getattr(resp, "id", None), getattr(resp, "model", None))
-    choices = getattr(resp, "choices", None) or ()
-    reasons = [getattr(c, "finish_reason", None) for c in choices]
-    present = [r for r in reasons if isinstance(r, str)]
-    if present:
-        inv.attributes[A.RESPONSE_FINISH_REASONS] = present
-    set_chat_usage(inv, getattr(resp, "usage", None))
-    set_openai_extras(inv, None, getattr(resp, "system_fingerprint", None))
+    choices, reasons = _choices(inv, resp)
     if inv.capture.enabled:
         inv.output_messages = [
             {
