@@ -598,6 +598,7 @@ def components(pairs: int = 15) -> None:
     from otel_llm.instrumentation.openai.request import ENDPOINTS, request_attributes
     from otel_llm.instrumentation.openai.stream import ChatStreamAccumulator
     from otel_llm.instrumentation.providers import ProviderResolver
+    from otel_llm.propagation import PropagationPolicy
 
     pipeline = _Pipeline()
     floor = pipeline.floor()
@@ -625,6 +626,9 @@ def components(pairs: int = 15) -> None:
         def __init__(self) -> None:
             self.chunk_times_ns: list[int] = []
 
+        def chunk_clock(self) -> Callable[[int], None]:
+            return self.chunk_times_ns.append
+
         def add(self, chunk: Any) -> None: ...
 
     stub = Stub()
@@ -644,7 +648,7 @@ def components(pairs: int = 15) -> None:
     def hook_around_chat(label: str, tracer_provider: Any, meter_provider: Any) -> Callable[[], None]:
         """What the sync wrapper adds around the SDK's ``request``: begin, attach/detach, finish."""
         telemetry = GenAITelemetry(label, tracer_provider=tracer_provider, meter_provider=meter_provider)
-        hook = RequestHook(telemetry, ProviderResolver(), _sdk_types())
+        hook = RequestHook(telemetry, ProviderResolver(), _sdk_types(), PropagationPolicy())
         args, kwargs, result = captured["args"], captured["kwargs"], captured["result"]
 
         def run() -> None:
@@ -676,10 +680,8 @@ def components(pairs: int = 15) -> None:
         def run() -> None:
             metrics.record(
                 metric_attrs,
-                {},
+                {"gen_ai.usage.input_tokens": 41, "gen_ai.usage.output_tokens": 98},
                 duration_s=0.4,
-                input_tokens=41,
-                output_tokens=98,
                 time_to_first_chunk_s=0.2 if times else None,
                 chunk_times_ns=times,
             )
@@ -716,10 +718,8 @@ def components(pairs: int = 15) -> None:
             "GenAIMetrics.record, non-streaming (buffered)",
             lambda: metrics.record(
                 metric_attrs,
-                {},
+                {"gen_ai.usage.input_tokens": 41, "gen_ai.usage.output_tokens": 98},
                 duration_s=0.4,
-                input_tokens=41,
-                output_tokens=98,
                 time_to_first_chunk_s=None,
                 chunk_times_ns=(),
             ),
@@ -730,10 +730,8 @@ def components(pairs: int = 15) -> None:
             f"GenAIMetrics.record, {STREAM_CHUNKS}-chunk stream (buffered)",
             lambda: metrics.record(
                 metric_attrs,
-                {},
+                {"gen_ai.usage.input_tokens": 41, "gen_ai.usage.output_tokens": 97},
                 duration_s=0.4,
-                input_tokens=41,
-                output_tokens=97,
                 time_to_first_chunk_s=0.2,
                 chunk_times_ns=arrivals,
             ),
