@@ -592,9 +592,9 @@ def components(pairs: int = 15) -> None:
 
     from otel_llm.genai import GenAITelemetry
     from otel_llm.genai.metrics import GenAIMetrics
+    from otel_llm.instrumentation._stainless import RequestHook
     from otel_llm.instrumentation._streams import TracedStream
-    from otel_llm.instrumentation.openai import _sdk_types
-    from otel_llm.instrumentation.openai.patch import RequestHook
+    from otel_llm.instrumentation.openai import mapping
     from otel_llm.instrumentation.openai.request import ENDPOINTS, request_attributes
     from otel_llm.instrumentation.openai.stream import ChatStreamAccumulator
     from otel_llm.instrumentation.providers import ProviderResolver
@@ -648,7 +648,7 @@ def components(pairs: int = 15) -> None:
     def hook_around_chat(label: str, tracer_provider: Any, meter_provider: Any) -> Callable[[], None]:
         """What the sync wrapper adds around the SDK's ``request``: begin, attach/detach, finish."""
         telemetry = GenAITelemetry(label, tracer_provider=tracer_provider, meter_provider=meter_provider)
-        hook = RequestHook(telemetry, ProviderResolver(), _sdk_types(), PropagationPolicy())
+        hook = RequestHook(telemetry, ProviderResolver(), mapping(), PropagationPolicy())
         args, kwargs, result = captured["args"], captured["kwargs"], captured["result"]
 
         def run() -> None:

@@ -111,6 +111,7 @@ def make_client(
 ) -> Any:
     """A real openai client whose HTTP goes to ``handler(request) -> response``."""
     if is_async:
+
         async def ahandler(request: Any) -> Any:
             return handler(request)
 

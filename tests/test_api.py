@@ -8,8 +8,9 @@ CHAT = {
     "object": "chat.completion",
     "created": 1732000000,
     "model": "gpt-4o-mini-2024-07-18",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi."}, "logprobs": None,
-                 "finish_reason": "stop"}],
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "Hi."}, "logprobs": None, "finish_reason": "stop"}
+    ],
     "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
 }
 
@@ -41,8 +42,11 @@ def test_instrument_every_installed_sdk_then_uninstrument():
 def test_provider_overrides_reach_the_instrumentor():
     t = Telemetry()
     try:
-        otel_llm.instrument(tracer_provider=t.tracer_provider, meter_provider=t.meter_provider,
-                            provider_overrides={"api.openai.com": "my_gateway"})
+        otel_llm.instrument(
+            tracer_provider=t.tracer_provider,
+            meter_provider=t.meter_provider,
+            provider_overrides={"api.openai.com": "my_gateway"},
+        )
         _call()
         assert t.span().attributes["gen_ai.provider.name"] == "my_gateway"
     finally:

@@ -24,8 +24,9 @@ CHAT = {
     "object": "chat.completion",
     "created": 1732000000,
     "model": "gpt-4o-mini-2024-07-18",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi."}, "logprobs": None,
-                 "finish_reason": "stop"}],
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "Hi."}, "logprobs": None, "finish_reason": "stop"}
+    ],
     "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
 }
 TRACE_HEADERS = {"traceparent", "tracestate", "baggage"}
@@ -37,8 +38,20 @@ MESSAGES = [{"role": "user", "content": "Hello"}]
 
 @pytest.mark.parametrize(
     "host",
-    ["127.0.0.1", "::1", "[::1]", "localhost", "10.1.2.3", "172.20.0.5", "192.168.1.40", "169.254.1.1",
-     "fd12:3456::1", "vllm", "gpu-box.local", "vllm.models.svc.cluster.local"],
+    [
+        "127.0.0.1",
+        "::1",
+        "[::1]",
+        "localhost",
+        "10.1.2.3",
+        "172.20.0.5",
+        "192.168.1.40",
+        "169.254.1.1",
+        "fd12:3456::1",
+        "vllm",
+        "gpu-box.local",
+        "vllm.models.svc.cluster.local",
+    ],
 )
 def test_default_allows_loopback_private_and_local_names(host: str) -> None:
     assert PropagationPolicy("default").allows(host, 8000)
@@ -56,8 +69,9 @@ def test_unset_means_default(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_env_entries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTEL_LLM_PROPAGATE_TO", "gpu.example.com, *.inference.example.org,llm.example.net:8443,"
-                       "203.0.113.0/24")
+    monkeypatch.setenv(
+        "OTEL_LLM_PROPAGATE_TO", "gpu.example.com, *.inference.example.org,llm.example.net:8443,203.0.113.0/24"
+    )
     policy = PropagationPolicy()
     assert policy.allows("GPU.example.com", 443)
     assert policy.allows("a.inference.example.org", 443)
@@ -151,8 +165,9 @@ def test_stream_and_retries_carry_the_header(telemetry: Any) -> None:
     def flaky(request: Any) -> Any:
         attempts.append({k.lower(): v for k, v in request.headers.items()})
         if len(attempts) == 1:
-            return json_response({"error": {"message": "busy", "type": "server_error"}}, status=503,
-                                 headers={"retry-after-ms": "1"})
+            return json_response(
+                {"error": {"message": "busy", "type": "server_error"}}, status=503, headers={"retry-after-ms": "1"}
+            )
         return json_response(CHAT)
 
     make_client(flaky, base_url="http://127.0.0.1:8000/v1", max_retries=1).chat.completions.create(

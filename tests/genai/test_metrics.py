@@ -22,8 +22,7 @@ def _times(gaps):
 
 
 def _record(m, gaps=()):
-    m.record(ATTRS, USAGE, duration_s=0.5, time_to_first_chunk_s=None,
-             chunk_times_ns=_times(gaps))
+    m.record(ATTRS, USAGE, duration_s=0.5, time_to_first_chunk_s=None, chunk_times_ns=_times(gaps))
 
 
 def test_collection_replays_buffered_calls_and_reports_how_many():

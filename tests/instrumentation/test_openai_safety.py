@@ -16,7 +16,8 @@ import pytest
 
 from otel_llm.genai.invocation import Invocation
 from otel_llm.genai.metrics import GenAIMetrics
-from otel_llm.instrumentation.openai import messages, patch, response
+from otel_llm.instrumentation import _stainless
+from otel_llm.instrumentation.openai import messages, response
 from otel_llm.instrumentation.openai.stream import ChatStreamAccumulator
 from tests.support import json_response, make_client, sse, sse_response
 
@@ -78,8 +79,8 @@ def expected_chat() -> Any:
 @pytest.mark.parametrize(
     ("target", "name"),
     [
-        (patch, "request_attributes"),
-        (patch.RequestHook, "begin"),
+        (_stainless, "request_attributes"),
+        (_stainless.RequestHook, "begin"),
         (Invocation, "__init__"),
     ],
 )
@@ -96,7 +97,7 @@ def test_start_hook_failure_leaves_call_untraced_and_unchanged(
     ("target", "name"),
     [
         (response, "chat_completion"),
-        (patch.RequestHook, "_finish"),
+        (_stainless.RequestHook, "_finish"),
         (GenAIMetrics, "record"),
         (Invocation, "_record_content"),
     ],
@@ -131,7 +132,7 @@ def test_input_content_failure_keeps_span(telemetry_content: Any, monkeypatch: p
         (ChatStreamAccumulator, "add"),
         (ChatStreamAccumulator, "apply"),
         (ChatStreamAccumulator, "_extras"),
-        (patch.RequestHook, "_wrap_stream"),
+        (_stainless.RequestHook, "_wrap_stream"),
     ],
 )
 def test_stream_hook_failure_yields_every_chunk(
@@ -150,8 +151,17 @@ def test_fail_hook_failure_lets_the_sdk_error_through(telemetry: Any, monkeypatc
     monkeypatch.setattr(Invocation, "fail", _boom)
 
     def unauthorized(request: Any) -> Any:
-        return json_response({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
-                                        "param": None, "code": "invalid_api_key"}}, status=401)
+        return json_response(
+            {
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+            status=401,
+        )
 
     with pytest.raises(openai.AuthenticationError) as info:
         _chat(make_client(unauthorized))
@@ -166,7 +176,9 @@ async def test_async_finish_hook_failure(telemetry: Any, monkeypatch: pytest.Mon
     assert telemetry.span().name == "chat gpt-4o"
 
 
-def test_failure_is_logged_once(telemetry: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_failure_is_logged_once(
+    telemetry: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from otel_llm import _safety
 
     monkeypatch.setattr(_safety, "_reported", set())
@@ -184,7 +196,7 @@ def test_failure_is_logged_once(telemetry: Any, monkeypatch: pytest.MonkeyPatch,
 def test_failure_after_the_span_started_ends_it_and_lets_the_call_through(
     telemetry: Any, monkeypatch: pytest.MonkeyPatch, expected_chat: Any
 ) -> None:
-    monkeypatch.setattr(patch, "set_span_in_context", _boom)
+    monkeypatch.setattr(_stainless, "set_span_in_context", _boom)
     result = _chat(make_client(_handler))
     assert result.model_dump() == expected_chat
     (span,) = telemetry.spans()  # ended, not left open
@@ -194,7 +206,7 @@ def test_failure_after_the_span_started_ends_it_and_lets_the_call_through(
 def test_propagation_failure_keeps_the_call_and_its_span(
     telemetry: Any, monkeypatch: pytest.MonkeyPatch, expected_chat: Any
 ) -> None:
-    monkeypatch.setattr(patch, "add_trace_headers", _boom)
+    monkeypatch.setattr(_stainless, "add_trace_headers", _boom)
     result = _chat(make_client(_handler, base_url="http://127.0.0.1:8000/v1"))
     assert result.model_dump() == expected_chat
     assert telemetry.span().attributes["gen_ai.usage.input_tokens"] == 14

@@ -1,7 +1,10 @@
 from tests.support import json_response, make_client
 
 CHAT = {
-    "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-2024-08-06",
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-4o-2024-08-06",
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}],
     "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13},
 }

@@ -6,36 +6,31 @@ In code: ``OpenAIInstrumentor().instrument()`` or ``otel_llm.instrument()``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 
-import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-from opentelemetry.instrumentation.utils import unwrap
 
-from otel_llm.genai import GenAITelemetry
-from otel_llm.instrumentation.openai.patch import RequestHook, SDKTypes, async_wrapper, sync_wrapper
-from otel_llm.instrumentation.providers import ProviderResolver
-from otel_llm.propagation import PropagationPolicy, http_spans_from_env
+from otel_llm.instrumentation._stainless import SDKTypes, hook_clients, make_hook, unhook_clients
+from otel_llm.instrumentation.openai.patch import OpenAIMapping
 
 INSTRUMENTATION_NAME = "otel_llm.instrumentation.openai"
-_MARK = "_self_otel_llm_hook"  # wrapt keeps `_self_` attributes on the proxy, not the function
 
 
-def _sdk_types() -> SDKTypes:
+def mapping() -> OpenAIMapping:
     import openai
     from openai._legacy_response import LegacyAPIResponse
     from openai._response import APIResponse, AsyncAPIResponse
     from openai.lib.azure import BaseAzureClient
 
-    return SDKTypes(
+    types = SDKTypes(
         stream=openai.Stream,
         async_stream=openai.AsyncStream,
         api_response=APIResponse,
         async_api_response=AsyncAPIResponse,
         legacy_response=LegacyAPIResponse,
-        azure_client=BaseAzureClient,
     )
+    return OpenAIMapping(types, BaseAzureClient)
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -53,34 +48,12 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         from openai._base_client import AsyncAPIClient, SyncAPIClient
 
-        if getattr(SyncAPIClient.__dict__.get("request"), _MARK, False):
-            return  # already hooked (e.g. by a second instrumentor instance after a reload)
-        telemetry = GenAITelemetry(
-            INSTRUMENTATION_NAME,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-            capture_content=kwargs.get("capture_content"),
-        )
-        overrides: Mapping[str, str] | None = kwargs.get("provider_overrides")
-        propagate_to = kwargs.get("propagate_to")
-        http_spans = kwargs.get("http_spans")
-        hook = RequestHook(
-            telemetry,
-            ProviderResolver(overrides),
-            _sdk_types(),
-            PropagationPolicy(propagate_to),
-            http_spans=http_spans_from_env() if http_spans is None else bool(http_spans),
-        )
-        for cls, wrapper in ((SyncAPIClient, sync_wrapper(hook)), (AsyncAPIClient, async_wrapper(hook))):
-            wrapt.wrap_function_wrapper(cls, "request", wrapper)
-            setattr(cls.__dict__["request"], _MARK, True)
+        hook_clients(SyncAPIClient, AsyncAPIClient, make_hook(INSTRUMENTATION_NAME, mapping(), kwargs))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         from openai._base_client import AsyncAPIClient, SyncAPIClient
 
-        for cls in (SyncAPIClient, AsyncAPIClient):
-            unwrap(cls, "request")
+        unhook_clients(SyncAPIClient, AsyncAPIClient)
 
 
 __all__ = ["OpenAIInstrumentor"]

@@ -6,14 +6,11 @@ the same across SDK lines 1.x, 2.x and 3.x, rather than each method's Python sig
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from otel_llm.genai import attributes as A
+from otel_llm.instrumentation._endpoint import Endpoint, Row, request_attributes
 from otel_llm.instrumentation._fields import get, integer, scalar, string_list
-
-Converter = Callable[[Any], Any]
 
 
 def _choice_count(value: Any) -> int | None:
@@ -60,14 +57,14 @@ _SAMPLING = (
     ("stop", A.REQUEST_STOP_SEQUENCES, string_list),
     ("n", A.REQUEST_CHOICE_COUNT, _choice_count),
 )
-CHAT_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+CHAT_PARAMS: tuple[Row, ...] = (
     ("max_completion_tokens", A.REQUEST_MAX_TOKENS, integer),
     ("max_tokens", A.REQUEST_MAX_TOKENS, integer),
     *_SAMPLING,
     ("response_format", A.OUTPUT_TYPE, _format_type),
     ("service_tier", A.OPENAI_REQUEST_SERVICE_TIER, _service_tier),
 )
-RESPONSES_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+RESPONSES_PARAMS: tuple[Row, ...] = (
     ("max_output_tokens", A.REQUEST_MAX_TOKENS, integer),
     ("temperature", A.REQUEST_TEMPERATURE, scalar),
     ("top_p", A.REQUEST_TOP_P, scalar),
@@ -75,75 +72,22 @@ RESPONSES_PARAMS: tuple[tuple[str, str, Converter], ...] = (
     ("service_tier", A.OPENAI_REQUEST_SERVICE_TIER, _service_tier),
     ("conversation", A.CONVERSATION_ID, _conversation_id),
 )
-COMPLETIONS_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+COMPLETIONS_PARAMS: tuple[Row, ...] = (
     ("max_tokens", A.REQUEST_MAX_TOKENS, integer),
     *_SAMPLING,
 )
-EMBEDDINGS_PARAMS: tuple[tuple[str, str, Converter], ...] = (
+EMBEDDINGS_PARAMS: tuple[Row, ...] = (
     ("encoding_format", A.REQUEST_ENCODING_FORMATS, _encoding_formats),
     ("dimensions", A.EMBEDDINGS_DIMENSION_COUNT, integer),
 )
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """What one OpenAI endpoint is in GenAI terms."""
-
-    operation: str
-    api_type: str | None
-    params: tuple[tuple[str, str, Converter], ...]
-    kind: str  # "chat" | "responses" | "completions" | "embeddings": picks the response mapping
-    # body key → (attribute, converter, rank): built from ``params``; a lower rank wins an attribute.
-    lookup: dict[str, tuple[str, Converter, int]] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        table = {key: (attr, convert, rank) for rank, (key, attr, convert) in enumerate(self.params)}
-        object.__setattr__(self, "lookup", table)
-
-
 ENDPOINTS: dict[str, Endpoint] = {
-    "/chat/completions": Endpoint(A.OP_CHAT, "chat_completions", CHAT_PARAMS, "chat"),
-    "/responses": Endpoint(A.OP_CHAT, "responses", RESPONSES_PARAMS, "responses"),
-    "/completions": Endpoint(A.OP_TEXT_COMPLETION, None, COMPLETIONS_PARAMS, "completions"),
-    "/embeddings": Endpoint(A.OP_EMBEDDINGS, None, EMBEDDINGS_PARAMS, "embeddings"),
+    "/chat/completions": Endpoint(A.OP_CHAT, "chat", CHAT_PARAMS, {A.OPENAI_API_TYPE: "chat_completions"}),
+    "/responses": Endpoint(A.OP_CHAT, "responses", RESPONSES_PARAMS, {A.OPENAI_API_TYPE: "responses"}),
+    "/completions": Endpoint(A.OP_TEXT_COMPLETION, "completions", COMPLETIONS_PARAMS),
+    "/embeddings": Endpoint(A.OP_EMBEDDINGS, "embeddings", EMBEDDINGS_PARAMS),
 }
 
 
-def request_attributes(
-    endpoint: Endpoint,
-    body: dict[str, Any],
-    provider: str,
-    host: str | None,
-    port: int | None,
-    streaming: bool,
-) -> dict[str, Any]:
-    attrs: dict[str, Any] = {
-        A.OPERATION_NAME: endpoint.operation,
-        A.PROVIDER_NAME: provider,
-    }
-    model = body.get("model")
-    if isinstance(model, str):
-        attrs[A.REQUEST_MODEL] = model
-    if host:
-        attrs[A.SERVER_ADDRESS] = host
-        if port:
-            attrs[A.SERVER_PORT] = port
-    if endpoint.api_type is not None:
-        attrs[A.OPENAI_API_TYPE] = endpoint.api_type
-    if streaming:
-        attrs[A.REQUEST_STREAM] = True
-    # Walk the (few) keys the body has rather than every parameter we know.
-    lookup = endpoint.lookup
-    ranks: dict[str, int] = {}
-    for key, value in body.items():
-        spec = lookup.get(key)
-        if spec is None or value is None:
-            continue
-        attr, convert, rank = spec
-        if attr in ranks and ranks[attr] < rank:
-            continue
-        value = convert(value)
-        if value is not None:
-            attrs[attr] = value
-            ranks[attr] = rank
-    return attrs
+__all__ = ["ENDPOINTS", "Endpoint", "request_attributes"]
