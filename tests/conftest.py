@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.anthropic_support import atelemetry, atelemetry_content  # noqa: F401  (fixtures)
 from tests.support import Telemetry, instrument
 
 

@@ -68,6 +68,20 @@ OPENAI_REQUEST_SERVICE_TIER: Final = _o.OPENAI_REQUEST_SERVICE_TIER
 OPENAI_RESPONSE_SERVICE_TIER: Final = _o.OPENAI_RESPONSE_SERVICE_TIER
 OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = _o.OPENAI_RESPONSE_SYSTEM_FINGERPRINT
 
+# Unreleased conventions (semantic-conventions-genai main branch), defined here until released.
+REQUEST_REASONING_LEVEL: Final = "gen_ai.request.reasoning.level"
+
+# Anthropic-specific: the names the anthropic SDK's own tracing uses, so dashboards built on it keep working.
+ANTHROPIC_REQUEST_ID: Final = "anthropic.request.id"
+ANTHROPIC_REQUEST_SERVICE_TIER: Final = "anthropic.request.service_tier"
+ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
+ANTHROPIC_THINKING_TYPE: Final = "anthropic.thinking.type"
+ANTHROPIC_THINKING_BUDGET_TOKENS: Final = "anthropic.thinking.budget_tokens"
+ANTHROPIC_BETA: Final = "anthropic.beta"
+ANTHROPIC_CACHE_CREATION_5M: Final = "anthropic.usage.cache_creation.ephemeral_5m_input_tokens"
+ANTHROPIC_CACHE_CREATION_1H: Final = "anthropic.usage.cache_creation.ephemeral_1h_input_tokens"
+ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS: Final = "anthropic.message.count_tokens.input_tokens"
+
 # Event carrying content when capture is in an EVENT mode.
 INFERENCE_DETAILS_EVENT: Final = "gen_ai.client.inference.operation.details"
 
@@ -81,5 +95,6 @@ METRIC_TIME_PER_OUTPUT_CHUNK: Final = _m.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT
 OP_CHAT: Final = "chat"
 OP_TEXT_COMPLETION: Final = "text_completion"
 OP_EMBEDDINGS: Final = "embeddings"
+OP_COUNT_TOKENS: Final = "count_tokens"  # not a convention value: Anthropic's token counting endpoint
 TOKEN_INPUT: Final = "input"
 TOKEN_OUTPUT: Final = "output"

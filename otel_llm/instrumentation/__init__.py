@@ -9,6 +9,7 @@ from typing import Any
 # SDK import name → "module:Instrumentor". Add a provider here and in pyproject's entry points.
 REGISTRY: dict[str, str] = {
     "openai": "otel_llm.instrumentation.openai:OpenAIInstrumentor",
+    "anthropic": "otel_llm.instrumentation.anthropic:AnthropicInstrumentor",
 }
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from otel_llm.instrumentation._fields import get, json_or_text
-
-Part = dict[str, Any]
-Message = dict[str, Any]
+from otel_llm.instrumentation._fields import get
+from otel_llm.instrumentation._parts import Message, Part, text_part, tool_call_part, tool_response_part
 
 # Provider finish reasons → the FinishReason enum of the output-message schema.
 FINISH_REASONS = {
@@ -31,14 +29,6 @@ def finish_reason(value: Any) -> str:
     if value is None:
         return "error"
     return FINISH_REASONS.get(value, value)
-
-
-def text_part(text: str) -> Part:
-    return {"type": "text", "content": text}
-
-
-def tool_call_part(call_id: Any, name: Any, arguments: Any) -> Part:
-    return {"type": "tool_call", "id": call_id, "name": name or "", "arguments": json_or_text(arguments)}
 
 
 def _data_uri_part(uri: str, modality: str) -> Part:
@@ -125,7 +115,7 @@ def chat_input_messages(messages: Any) -> list[Message]:
         role = get(msg, "role") or "user"
         if role in ("tool", "function"):
             call_id = get(msg, "tool_call_id") if role == "tool" else get(msg, "name")
-            parts = [{"type": "tool_call_response", "id": call_id, "response": _text_of(get(msg, "content"))}]
+            parts = [tool_response_part(call_id, _text_of(get(msg, "content")))]
             result.append({"role": "tool", "parts": parts})
             continue
         parts = content_parts(get(msg, "content"))
@@ -203,7 +193,7 @@ def responses_input_messages(value: Any) -> list[Message]:
             part = tool_call_part(get(item, "call_id"), get(item, "name"), get(item, "arguments"))
             result.append({"role": "assistant", "parts": [part]})
         elif kind in ("function_call_output", "custom_tool_call_output"):
-            part = {"type": "tool_call_response", "id": get(item, "call_id"), "response": get(item, "output")}
+            part = tool_response_part(get(item, "call_id"), get(item, "output"))
             result.append({"role": "tool", "parts": [part]})
         elif kind == "reasoning":
             result.append({"role": "assistant", "parts": [{"type": "reasoning", "content": _reasoning_text(item)}]})

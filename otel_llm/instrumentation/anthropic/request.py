@@ -1,0 +1,71 @@
+"""Anthropic request body → GenAI request attributes, as data tables per endpoint.
+
+The body is read as the SDK sends it (``FinalRequestOptions.json_data``), which is the same for the
+0.x (httpx), 1.x and 2.x (httpx2) lines and for the Bedrock and Vertex clients, whose URL and body
+rewriting happens after our hook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otel_llm.genai import attributes as A
+from otel_llm.instrumentation._endpoint import Endpoint, Row
+from otel_llm.instrumentation._fields import get, integer, scalar, string_list
+
+
+def _thinking_type(value: Any) -> str | None:
+    kind = get(value, "type")
+    return kind if isinstance(kind, str) else None
+
+
+def _thinking_budget(value: Any) -> int | None:
+    return integer(get(value, "budget_tokens"))
+
+
+def _effort(value: Any) -> str | None:
+    effort = get(value, "effort")
+    return effort if isinstance(effort, str) else None
+
+
+def _format_type(fmt: Any) -> str | None:
+    return "json" if get(fmt, "type") == "json_schema" else None
+
+
+def _config_format(config: Any) -> str | None:
+    return _format_type(get(config, "format"))
+
+
+MESSAGES_PARAMS: tuple[Row, ...] = (
+    ("max_tokens", A.REQUEST_MAX_TOKENS, integer),
+    ("temperature", A.REQUEST_TEMPERATURE, scalar),
+    ("top_p", A.REQUEST_TOP_P, scalar),
+    ("top_k", A.REQUEST_TOP_K, integer),
+    ("stop_sequences", A.REQUEST_STOP_SEQUENCES, string_list),
+    ("output_config", A.OUTPUT_TYPE, _config_format),
+    ("output_format", A.OUTPUT_TYPE, _format_type),  # the beta spelling of output_config.format
+    ("output_config", A.REQUEST_REASONING_LEVEL, _effort),
+    ("service_tier", A.ANTHROPIC_REQUEST_SERVICE_TIER, scalar),
+    ("thinking", A.ANTHROPIC_THINKING_TYPE, _thinking_type),
+    ("thinking", A.ANTHROPIC_THINKING_BUDGET_TOKENS, _thinking_budget),
+)
+
+MESSAGES = Endpoint(A.OP_CHAT, "messages", MESSAGES_PARAMS)
+COUNT_TOKENS = Endpoint(A.OP_COUNT_TOKENS, "count_tokens", ())
+
+# URL path (query removed: beta calls of 0.x/1.x add ``?beta=true``) → endpoint.
+ENDPOINTS: dict[str, Endpoint] = {
+    "/v1/messages": MESSAGES,
+    "/v1/messages/count_tokens": COUNT_TOKENS,
+}
+
+
+def beta_features(headers: Any) -> list[str] | None:
+    """The ``anthropic-beta`` header the call sends (``betas=[...]`` of the beta resources), as a list."""
+    if not isinstance(headers, dict):
+        return None
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == "anthropic-beta" and isinstance(value, str):
+            features = [f.strip() for f in value.split(",") if f.strip()]
+            return features or None
+    return None
