@@ -1,4 +1,9 @@
-"""Test sessions: the suite runs against every openai SDK line (3.x on httpx2, 2.x and 1.x on httpx)."""
+"""Test sessions: the suite runs against every SDK line we support, three combinations in all.
+
+openai 3.x / anthropic 2.x are on httpx2 (anthropic with native tracing); openai 2.x runs beside
+anthropic 1.x (httpx2, the first line with native tracing); openai 1.x beside anthropic 0.x, the
+httpx line without native tracing. Bedrock clients need boto3 for request signing.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,9 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.envdir = os.environ.get("OTEL_LLM_NOX_ENVDIR", ".nox")
 
 SDKS = {
-    "openai3": ["openai>=3", "httpx2"],
-    "openai2": ["openai>=2,<3", "httpx"],
-    "openai1": ["openai>=1.40,<2", "httpx"],
+    "openai3-anthropic2": ["openai>=3", "anthropic>=2,<3", "httpx2", "boto3>=1.34"],
+    "openai2-anthropic1": ["openai>=2,<3", "anthropic>=1.14,<2", "httpx", "httpx2", "boto3>=1.34"],
+    "openai1-anthropic0": ["openai>=1.40,<2", "anthropic>=0.60,<1", "httpx", "boto3>=1.34"],
 }
 
 

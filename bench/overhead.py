@@ -1,4 +1,4 @@
-"""CPU that otel-llm's openai instrumentation adds per call, measured against one bare span.
+"""CPU that otel-llm's instrumentation adds per call, measured against one bare span.
 
 For every round and scenario the parent starts a fresh child process uninstrumented (``plain``),
 then a fresh one instrumented. Each child drives a real ``openai`` client over a mock HTTP
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.util
 import json
 import os
 import pstats
@@ -37,18 +38,30 @@ import tempfile
 import time
 import types
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from payloads import (  # bench/ is on sys.path when run as a script
+    ANTHROPIC_REQUEST,
+    ANTHROPIC_STREAM_EVENTS,
+    CHAT_REQUEST,
+    EMBEDDING_DIMS,
+    EMBEDDING_MODEL,
+    MODEL,
+    RESPONSE_MODEL,
+    STREAM_CHUNKS,
+    anthropic_message_body,
+    anthropic_stream_body,
+    chat_completion_body,
+    chat_stream_body,
+    embeddings_body,
+    floor_attributes,
+)
 
 HERE = Path(__file__).resolve()
 REPO = HERE.parents[1]
 
-MODEL = "gpt-4o-mini"
-RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
-EMBEDDING_MODEL = "text-embedding-3-small"
-STREAM_CHUNKS = 100
-EMBEDDING_DIMS = 256  # text-embedding-3-small shortened with dimensions=256
 FLOOR_SPANS = 300  # spans per floor batch
 
 
@@ -62,6 +75,7 @@ class Scenario:
     ab_calls: int  # calls per A/B batch (short: pairs should see the same machine)
     ab_pairs: int
     target: float  # added CPU per call must be <= target x floor
+    sdk: str = "openai"
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -71,134 +85,30 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("async_chat", "chat (async)", 40, 4, 30, 1.5),
         Scenario("stream", f"chat stream, {STREAM_CHUNKS} chunks", 4, 1, 16, 3.0),
         Scenario("embeddings", f"embeddings ({EMBEDDING_DIMS} dims)", 40, 4, 30, 1.5),
+        # Anthropic's target is the SDK's own tracing (``native`` children): not slower than it.
+        Scenario("anthropic", "anthropic messages", 40, 4, 30, 1.5, "anthropic"),
+        Scenario("anthropic_stream", f"anthropic stream, {ANTHROPIC_STREAM_EVENTS} ev", 4, 1, 16, 3.0, "anthropic"),
     )
 }
-
-# -- payloads (built once per child, served as bytes) ------------------------------------------
-
-CHAT_REQUEST: dict[str, Any] = {
-    "model": MODEL,
-    "messages": [
-        {"role": "system", "content": "You are a concise assistant for a travel booking site."},
-        {"role": "user", "content": "Suggest three things to do in Lisbon on a rainy afternoon."},
-    ],
-    "temperature": 0.7,
-    "top_p": 0.95,
-    "max_completion_tokens": 512,
-}
-
-_ANSWER = (
-    "1. Visit the National Tile Museum (Museu Nacional do Azulejo) to see five centuries of "
-    "Portuguese azulejos in a former convent. 2. Spend an hour at the Gulbenkian Museum, whose "
-    "collection runs from Egyptian antiquities to Lalique jewellery. 3. Take shelter in the "
-    "LX Factory: bookshops, cafes and design studios under one roof in a converted mill."
-)
-
-
-def _usage(prompt: int, completion: int) -> dict[str, Any]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": 0,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    }
-
-
-def chat_completion_body() -> bytes:
-    return json.dumps(
-        {
-            "id": "chatcmpl-BxQm2n8d5Yk3ZpA1rT7uV9wE4sLfG",
-            "object": "chat.completion",
-            "created": 1753400000,
-            "model": RESPONSE_MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": _ANSWER, "refusal": None, "annotations": []},
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": _usage(41, 98),
-            "service_tier": "default",
-            "system_fingerprint": "fp_34a54ae93c",
-        }
-    ).encode()
-
-
-def chat_stream_body(chunks: int = STREAM_CHUNKS) -> bytes:
-    """``chunks`` SSE events: a role delta, content deltas, a finish chunk, a usage chunk; [DONE]."""
-    words = _ANSWER.split(" ")
-    base = {
-        "id": "chatcmpl-BxQm2n8d5Yk3ZpA1rT7uV9wE4sLfG",
-        "object": "chat.completion.chunk",
-        "created": 1753400000,
-        "model": RESPONSE_MODEL,
-        "service_tier": "default",
-        "system_fingerprint": "fp_34a54ae93c",
-    }
-
-    def chunk(delta: dict[str, Any] | None, finish: str | None = None, usage: Any = None) -> str:
-        choices = [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-        event = {**base, "choices": choices, "usage": usage, "obfuscation": "Zk3p"}
-        return f"data: {json.dumps(event)}\n\n"
-
-    events = [chunk({"role": "assistant", "content": "", "refusal": None})]
-    for i in range(chunks - 3):
-        events.append(chunk({"content": ("" if i == 0 else " ") + words[i % len(words)]}))
-    events.append(chunk({}, finish="stop"))
-    events.append(chunk(None, usage=_usage(41, chunks - 3)))
-    events.append("data: [DONE]\n\n")
-    assert len(events) == chunks + 1
-    return "".join(events).encode()
-
-
-def embeddings_body() -> bytes:
-    vector = [round(((i * 7919) % 2000 - 1000) / 31250.0, 9) for i in range(EMBEDDING_DIMS)]
-    return json.dumps(
-        {
-            "object": "list",
-            "data": [{"object": "embedding", "index": 0, "embedding": vector}],
-            "model": EMBEDDING_MODEL,
-            "usage": {"prompt_tokens": 9, "total_tokens": 9},
-        }
-    ).encode()
-
-
-def floor_attributes() -> dict[str, Any]:
-    """15 gen_ai.* attributes, as a finished non-streaming chat span carries them."""
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": MODEL,
-        "gen_ai.request.max_tokens": 512,
-        "gen_ai.request.temperature": 0.7,
-        "gen_ai.request.top_p": 0.95,
-        "gen_ai.request.seed": 42,
-        "gen_ai.output.type": "text",
-        "gen_ai.response.id": "chatcmpl-BxQm2n8d5Yk3ZpA1rT7uV9wE4sLfG",
-        "gen_ai.response.model": RESPONSE_MODEL,
-        "gen_ai.response.finish_reasons": ["stop"],
-        "gen_ai.usage.input_tokens": 41,
-        "gen_ai.usage.output_tokens": 98,
-        "gen_ai.usage.cache_read.input_tokens": 0,
-        "gen_ai.usage.reasoning.output_tokens": 0,
-    }
 
 
 # -- child process ------------------------------------------------------------------------------
 
 
-def _http_module() -> Any:
-    import openai
+def _version(sdk: str) -> tuple[int, int]:
+    from importlib.metadata import version
 
-    if int(openai.__version__.split(".")[0]) >= 3:
+    major, minor = version(sdk).split(".")[:2]
+    return int(major), int(minor)
+
+
+# The SDK's own OpenTelemetry spans (anthropic >= 1.14), what the anthropic scenarios compare with.
+NATIVE_TRACING = _version("anthropic") >= (1, 14) if importlib.util.find_spec("anthropic") else False
+
+
+def _http_module(sdk: str = "openai") -> Any:
+    """httpx2 for openai >= 3 and anthropic >= 1, httpx before."""
+    if _version(sdk)[0] >= (3 if sdk == "openai" else 1):
         import httpx2
 
         return httpx2
@@ -263,11 +173,49 @@ class _Pipeline:
         return run
 
 
-def _client(scenario: str, bypass: bool = False) -> tuple[Any, Callable[[], Any]]:
+def _anthropic_client(scenario: str, bypass: bool, native: Any) -> tuple[Any, Callable[[], Any]]:
+    """An ``anthropic.Anthropic`` client and one call. ``native`` is the tracer provider for the
+    SDK's own tracing (anthropic >= 1.14), or None to turn that off."""
+    import anthropic
+    from anthropic._base_client import SyncAPIClient
+
+    http = _http_module("anthropic")
+    if scenario == "anthropic_stream":
+        body, ctype = anthropic_stream_body(), "text/event-stream; charset=utf-8"
+    else:
+        body, ctype = anthropic_message_body(), "application/json"
+    headers = {"content-type": ctype, "request-id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
+
+    def handler(request: Any) -> Any:
+        return http.Response(200, headers=headers, content=body)
+
+    kwargs: dict[str, Any] = {"api_key": "sk-ant-bench", "max_retries": 0}
+    if NATIVE_TRACING:
+        kwargs["open_telemetry"] = {"tracer_provider": native} if native is not None else False
+    client = anthropic.Anthropic(http_client=http.Client(transport=http.MockTransport(handler)), **kwargs)
+    if bypass:
+        original = getattr(SyncAPIClient.__dict__["request"], "__wrapped__", SyncAPIClient.request)
+        client.request = types.MethodType(original, client)  # type: ignore[method-assign]
+    if scenario == "anthropic":
+        return client, lambda: client.messages.create(**ANTHROPIC_REQUEST)
+
+    def stream() -> int:
+        n = 0
+        for _ in client.messages.create(**ANTHROPIC_REQUEST, stream=True):
+            n += 1
+        assert n == ANTHROPIC_STREAM_EVENTS, n
+        return n
+
+    return client, stream
+
+
+def _client(scenario: str, bypass: bool = False, native: Any = None) -> tuple[Any, Callable[[], Any]]:
     """A real client, and one call of ``scenario`` on it (a function, or a coroutine function).
 
     ``bypass`` binds the client's ``request`` to the unhooked original, for the in-process A/B.
     """
+    if SCENARIOS[scenario].sdk == "anthropic":
+        return _anthropic_client(scenario, bypass, native)
     import openai
     from openai._base_client import AsyncAPIClient, SyncAPIClient
 
@@ -383,9 +331,12 @@ def child(scenario: str, mode: str, calls: int, batches: int, profile_out: str |
         import otel_llm
 
         done = otel_llm.instrument(tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider)
-        assert "openai" in done, done
+        assert scen.sdk in done, done
     is_async = scenario == "async_chat"
-    run_calls = _batch(_client(scenario)[1], is_async)
+    # Anthropic: the SDK's own tracing is configured in the native and instrumented children alike
+    # (otel-llm replaces it); the plain child turns it off.
+    native = pipeline.tracer_provider if mode != "plain" else None
+    run_calls = _batch(_client(scenario, native=native)[1], is_async)
     run_bypass = _batch(_client(scenario, bypass=True)[1], is_async) if instrumented and not profile_out else None
     floor = pipeline.floor()
     profiler = None
@@ -400,7 +351,10 @@ def child(scenario: str, mode: str, calls: int, batches: int, profile_out: str |
 
     async def measure() -> None:
         # One event loop, in this thread: thread CPU time counts all the work, async included.
-        await run_calls(max(10, calls))  # warm-up
+        warm_up = max(10, calls)
+        await run_calls(warm_up)
+        expected = 0 if mode == "plain" or (mode == "native" and not NATIVE_TRACING) else warm_up
+        assert pipeline.exported == expected, f"{mode}: {pipeline.exported} spans for {warm_up} calls"
         floor(FLOOR_SPANS)
         if run_bypass:
             exported = pipeline.exported
@@ -490,18 +444,54 @@ class Rounds:
     scenario: Scenario
     plain: list[dict[str, float]]
     instr: list[dict[str, float]]
+    native: list[dict[str, float]] = field(default_factory=list)  # anthropic: the SDK's own tracing
 
     def med(self, mode: str, key: str) -> float:
-        return statistics.median(r[key] for r in (self.plain if mode == "plain" else self.instr))
+        runs = {"plain": self.plain, "native": self.native}.get(mode, self.instr)
+        return statistics.median(r[key] for r in runs)
 
-    def added(self, key: str) -> list[float]:
-        """Per round, instrumented minus plain."""
-        return [i[key] - p[key] for p, i in zip(self.plain, self.instr, strict=True)]
+    def added(self, key: str, mode: str = "instr") -> list[float]:
+        """Per round, instrumented (or native) minus plain."""
+        runs = self.native if mode == "native" else self.instr
+        return [i[key] - p[key] for p, i in zip(self.plain, runs, strict=True)]
+
+
+def print_native_table(results: Sequence[Rounds]) -> bool:
+    """Anthropic: what otel-llm adds next to what the SDK's own tracing adds; True when not slower."""
+    rows = [r for r in results if r.native]
+    if not rows:
+        return True
+    import anthropic
+
+    print(f"\nanthropic {anthropic.__version__}: otel-llm (replacing the SDK's span) vs the SDK's own tracing alone.")
+    print("Both children configure the SDK's tracing with the same pipeline; plain turns it off. µs are thread CPU")
+    print("per call; added = (child - plain) in floors x floor, per round, median.  verdict: otel-llm <= native.\n")
+    head = f"{'scenario':<26} {'plain':>8} {'native':>8} {'otel-llm':>8} {'native +':>9} {'otel-llm +':>10}  result"
+    print(head)
+    print("-" * len(head))
+    ok = True
+    for res in rows:
+        floor = res.med("instr", "floor_us")
+        native = statistics.median(res.added("floor_units", "native")) * floor
+        ours = statistics.median(res.added("floor_units")) * floor
+        passed = ours <= native
+        ok &= passed
+        print(
+            f"{res.scenario.title:<26} {res.med('plain', 'thread_us'):8.1f} {res.med('native', 'thread_us'):8.1f} "
+            f"{res.med('instr', 'thread_us'):8.1f} {native:9.1f} {ours:10.1f}  {'PASS' if passed else 'FAIL'}"
+        )
+    if not NATIVE_TRACING:
+        print("(this anthropic line has no native tracing: its 'native' children are plain)")
+    return ok
 
 
 def print_table(results: Sequence[Rounds], rounds: int, elapsed: float) -> bool:
-    """Print the results tables; True when every scenario meets its target."""
+    """Print the results tables; True when every scenario meets its target (anthropic's: see below)."""
     import openai
+
+    results = [r for r in results if r.scenario.sdk == "openai"]
+    if not results:
+        return True
 
     print(
         f"\notel-llm CPU overhead per call: openai {openai.__version__}, Python {sys.version.split()[0]}, "
@@ -568,6 +558,8 @@ def measure(names: Sequence[str], rounds: int, batches: int, calls: int | None) 
             instr = spawn(name, "instrumented", n, batches)
             results[name].plain.append(plain)
             results[name].instr.append(instr)
+            if SCENARIOS[name].sdk == "anthropic":
+                results[name].native.append(spawn(name, "native", n, batches))
             print(
                 f"round {r + 1}/{rounds} {name:<10} plain {plain['thread_us']:8.1f} µs "
                 f"({plain['floor_units']:6.2f} floors)  instr {instr['thread_us']:8.1f} µs "
@@ -576,7 +568,8 @@ def measure(names: Sequence[str], rounds: int, batches: int, calls: int | None) 
                 file=sys.stderr,
                 flush=True,
             )
-    return print_table(list(results.values()), rounds, time.monotonic() - start)
+    ok = print_table(list(results.values()), rounds, time.monotonic() - start)
+    return print_native_table(list(results.values())) and ok
 
 
 # -- building blocks ----------------------------------------------------------------------------
@@ -848,7 +841,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", choices=list(SCENARIOS), help="cProfile one scenario instead")
     parser.add_argument("--components", action="store_true", help="cost of the building blocks instead")
     parser.add_argument("--child", choices=list(SCENARIOS), help=argparse.SUPPRESS)
-    parser.add_argument("--mode", choices=("plain", "instrumented"), help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=("plain", "native", "instrumented"), help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
