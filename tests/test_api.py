@@ -1,6 +1,8 @@
 """The public entry points: otel_llm.instrument() and otel_llm.uninstrument()."""
 
 import otel_llm
+from tests.anthropic_support import MODEL, NATIVE_TRACING, make_anthropic_client, message_payload
+from tests.anthropic_support import json_response as anthropic_json
 from tests.support import Telemetry, json_response, make_client
 
 CHAT = {
@@ -21,22 +23,32 @@ def _call():
     )
 
 
+def _anthropic_call(telemetry):
+    client = make_anthropic_client(lambda request: anthropic_json(message_payload()), telemetry=telemetry)
+    client.messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Hello"}])
+
+
 def test_instrument_every_installed_sdk_then_uninstrument():
     t = Telemetry()
     try:
         done = otel_llm.instrument(
             tracer_provider=t.tracer_provider, meter_provider=t.meter_provider, capture_content=True
         )
-        assert done == ["openai"]
-        assert otel_llm.instrument() == ["openai"]  # a second call is harmless
+        assert done == ["openai", "anthropic"]
+        assert otel_llm.instrument() == ["openai", "anthropic"]  # a second call is harmless
         _call()
-        (span,) = t.spans()
-        assert span.name == "chat gpt-4o-mini"
-        assert "gen_ai.input.messages" in span.attributes  # capture_content reached the instrumentor
+        _anthropic_call(t)
+        spans = t.spans()
+        assert [s.name for s in spans] == ["chat gpt-4o-mini", f"chat {MODEL}"]
+        for span in spans:  # capture_content reached both instrumentors
+            assert "gen_ai.input.messages" in span.attributes
     finally:
         otel_llm.uninstrument()
     _call()
-    assert len(t.spans()) == 1  # no new span once uninstrumented
+    _anthropic_call(t)
+    # No new span of ours once uninstrumented (anthropic >= 1.14 makes its own span again).
+    names = [s.name for s in t.spans()[2:]]
+    assert names == (["anthropic.messages.create"] if NATIVE_TRACING else [])
 
 
 def test_provider_overrides_reach_the_instrumentor():

@@ -1,13 +1,16 @@
-"""``otel-llm demo``: real openai SDK calls against the local demo server, telemetry printed.
+"""``otel-llm demo``: real openai (and anthropic) SDK calls against the local demo server, telemetry printed.
 
 It shows, with no API key and no network, what otel-llm records for each kind of call: the
 span of a chat, a streamed chat, a tool-calling exchange, a Responses API call and an
-embeddings call, then the GenAI metrics. Message content appears only with content capture on.
+embeddings call, then, when the anthropic SDK is installed, a Claude message with a system
+prompt, a streamed one and a token count; then the GenAI metrics. Message content appears only
+with content capture on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 import traceback
@@ -24,8 +27,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 import otel_llm
 from otel_llm.demo.server import DemoServer
 
+try:
+    import anthropic
+except ImportError:  # an optional extra: without it the demo shows the openai calls only
+    anthropic = None
+
 CHAT_MODEL = "gpt-4o-mini"
 EMBEDDING_MODEL = "text-embedding-3-small"
+CLAUDE_MODEL = "claude-haiku-4-5"
 SERVICE_NAME = "otel-llm-demo"
 
 # Latency the demo server adds, so durations and time-to-first-chunk look like a real call.
@@ -313,6 +322,58 @@ STEPS: tuple[tuple[str, Callable[[openai.OpenAI], None]], ...] = (
 )
 
 
+# The anthropic calls take an ``anthropic.Anthropic``; typed Any because the SDK may be absent.
+
+
+def claude_message(client: Any) -> None:
+    client.messages.create(
+        model=CLAUDE_MODEL,
+        system="You are a concise assistant.",
+        messages=[{"role": "user", "content": "What is a span in OpenTelemetry?"}],
+        max_tokens=200,
+        stop_sequences=["###"],  # a request parameter to see on the span (1.x and 2.x have no temperature)
+    )
+
+
+def claude_stream(client: Any) -> None:
+    with client.messages.stream(
+        model=CLAUDE_MODEL,
+        messages=[{"role": "user", "content": "Write a haiku about metrics."}],
+        max_tokens=200,
+    ) as stream:
+        for _ in stream.text_stream:
+            pass  # the span ends with the stream
+
+
+def claude_count_tokens(client: Any) -> None:
+    client.messages.count_tokens(
+        model=CLAUDE_MODEL,
+        system="You are a concise assistant.",
+        messages=[{"role": "user", "content": "What is a span in OpenTelemetry?"}],
+    )
+
+
+ANTHROPIC_STEPS: tuple[tuple[str, Callable[[Any], None]], ...] = (
+    ("Anthropic message: client.messages.create(system=..., ...)", claude_message),
+    ("Anthropic stream: with client.messages.stream(...) as s: read s.text_stream", claude_stream),
+    ("Anthropic token count: client.messages.count_tokens(...)", claude_count_tokens),
+)
+
+
+def anthropic_client(server: DemoServer) -> Any:
+    """An anthropic client on the demo server; its base URL has no /v1, the SDK adds /v1/messages itself."""
+    assert anthropic is not None
+    factory = getattr(anthropic, "DefaultHttpxClient", None)  # no proxy from the environment, as for openai
+    http_client = factory(trust_env=False) if factory is not None else None
+    return anthropic.Anthropic(base_url=server.origin, api_key="demo-key", max_retries=0, http_client=http_client)
+
+
+def _sdk_versions() -> str:
+    if anthropic is None:
+        return f"openai {openai.__version__} SDK (anthropic not installed: its calls are skipped)"
+    return f"openai {openai.__version__} and anthropic {anthropic.__version__} SDKs"
+
+
 def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | None = None) -> int:
     """Run every step, print spans as they end and the metrics at the end; 0 when all went well.
 
@@ -331,25 +392,29 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
     client = openai.OpenAI(
         base_url=server.url, api_key="demo-key", max_retries=0, http_client=openai.DefaultHttpxClient(trust_env=False)
     )
+    claude = anthropic_client(server) if anthropic is not None else None
+    steps: list[tuple[str, Callable[[], None]]] = [(title, functools.partial(step, client)) for title, step in STEPS]
+    if claude is not None:
+        steps += [(title, functools.partial(step, claude)) for title, step in ANTHROPIC_STEPS]
     status = 0
     instrumented = False
     try:
-        _write(notes, f"otel-llm demo: openai {openai.__version__} SDK -> demo server at {server.url}")
+        _write(notes, f"otel-llm demo: {_sdk_versions()} -> demo server at {server.url}")
         # The SDK builds its response models on first use (hundreds of ms for the Responses API);
         # one uninstrumented round first, so the spans show what a warm application sees. A step
         # that fails here fails again below, where its error is reported.
-        for _, step in STEPS:
+        for _, call in steps:
             with contextlib.suppress(Exception):
-                step(client)
+                call()
         otel_llm.instrument(
             tracer_provider=tracer_provider, meter_provider=meter_provider, capture_content=capture_content
         )
         instrumented = True
         _write(notes, f"content capture: {'on' if capture_content else 'off'}\n")
-        for number, (title, step) in enumerate(STEPS, 1):
-            _write(notes, f"==> [{number}/{len(STEPS)}] {title}\n")
+        for number, (title, call) in enumerate(steps, 1):
+            _write(notes, f"==> [{number}/{len(steps)}] {title}\n")
             try:
-                step(client)
+                call()
             except Exception:
                 status = 1
                 notes.write(traceback.format_exc() + "\n")
@@ -368,6 +433,8 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
         if instrumented:
             otel_llm.uninstrument()
         client.close()
+        if claude is not None:
+            claude.close()
         server.stop()
         tracer_provider.shutdown()
         meter_provider.shutdown()

@@ -1,10 +1,13 @@
 """A local OpenAI-compatible HTTP server with canned replies, built on the standard library only.
 
 It lets the demo, the examples and the tests drive the *real* openai SDK end to end (HTTP, SSE,
-retries, response parsing) without an API key or any network beyond loopback. Use it in-process::
+retries, response parsing) without an API key or any network beyond loopback. It also answers
+Anthropic's Messages API (``/v1/messages``), so the anthropic SDK can be driven the same way.
+Use it in-process::
 
     with DemoServer() as server:
         client = openai.OpenAI(base_url=server.url, api_key="demo")
+        claude = anthropic.Anthropic(base_url=server.origin, api_key="demo")
 
 or standalone: ``python -m otel_llm.demo.server --port 8000``.
 """
@@ -27,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, NamedTuple
 
+from otel_llm.demo import anthropic_payloads as A
 from otel_llm.demo import payloads as P
 from otel_llm.demo.payloads import JSON, APIError
 
@@ -75,11 +79,27 @@ def _embeddings(body: JSON) -> _Reply:
     return _Reply(P.embeddings(body))
 
 
+def _messages(body: JSON) -> _Reply:
+    req = A.MessagesRequest(body)
+    return _Reply(events=req.events(), named=True) if req.stream else _Reply(req.message())
+
+
+def _count_tokens(body: JSON) -> _Reply:
+    return _Reply(A.count_message_tokens(body))
+
+
+# Anthropic's routes answer errors in Anthropic's shape and name the request id as its API does.
+ANTHROPIC_ROUTES: dict[str, Callable[[JSON], _Reply]] = {
+    "/v1/messages": _messages,
+    "/v1/messages/count_tokens": _count_tokens,
+}
+
 POST_ROUTES: dict[str, Callable[[JSON], _Reply]] = {
     "/v1/chat/completions": _chat,
     "/v1/responses": _responses,
     "/v1/completions": _completions,
     "/v1/embeddings": _embeddings,
+    **ANTHROPIC_ROUTES,
 }
 
 
@@ -91,6 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = IDLE_TIMEOUT_S
     disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
     server: _Server
+    _anthropic = False  # set per request: the path is one of ANTHROPIC_ROUTES
 
     def setup(self) -> None:
         super().setup()
@@ -122,16 +143,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, route: Callable[[str], _Reply]) -> None:
         self._request_id = "req_" + uuid.uuid4().hex
         self._started = time.monotonic()
-        path = self.path.split("?", 1)[0]
+        path = self.path.split("?", 1)[0]  # the anthropic SDK's beta calls add ?beta=true
+        self._anthropic = path in ANTHROPIC_ROUTES
         self.server.received.append(Received(self.command, path, {k.lower(): v for k, v in self.headers.items()}))
         try:
             reply = route(path)
         except APIError as err:
+            if self._anthropic:
+                err = A.as_anthropic(err)
             self._send_json(err.status, err.body(), {"Allow": "POST"} if err.status == 405 else None)
             return
         except Exception:
             _log.exception("demo server: internal error on %s %s", self.command, path)
             err = APIError(500, "The demo server had an internal error.", type="server_error")
+            if self._anthropic:
+                err = A.as_anthropic(err)
             self.close_connection = True
             self._send_json(500, err.body())
             return
@@ -222,7 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(data, parse_constant=_reject_constant)
         except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise APIError(400, INVALID_JSON_MESSAGE) from None
+            raise APIError(400, A.INVALID_JSON_MESSAGE if self._anthropic else INVALID_JSON_MESSAGE) from None
         if not isinstance(body, dict):
             raise APIError(
                 400, f"Invalid request body: expected a JSON object, got {P._type_name(body)}.", code="invalid_body"
@@ -232,8 +258,11 @@ class _Handler(BaseHTTPRequestHandler):
     # --- responses ------------------------------------------------------------------------
 
     def _common_headers(self) -> None:
-        self.send_header("x-request-id", self._request_id)
-        self.send_header("openai-processing-ms", str(int((time.monotonic() - self._started) * 1000)))
+        if self._anthropic:
+            self.send_header("request-id", self._request_id)  # what the anthropic SDK reads as _request_id
+        else:
+            self.send_header("x-request-id", self._request_id)
+            self.send_header("openai-processing-ms", str(int((time.monotonic() - self._started) * 1000)))
         if self.close_connection:
             self.send_header("Connection", "close")
 
@@ -280,6 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Malformed request lines and headers (handled by the stdlib) get JSON too, not HTML."""
         self._request_id = getattr(self, "_request_id", "req_" + uuid.uuid4().hex)
         self._started = getattr(self, "_started", time.monotonic())
+        self._anthropic = False  # the request could not be read, so no route chose Anthropic's error shape
         self.close_connection = True
         if self.request_version == "HTTP/0.9":  # garbage, not HTTP/0.9: answer with a status line anyway
             self.request_version = self.protocol_version
@@ -338,7 +368,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class DemoServer:
-    """A running demo server. ``url`` is the base URL to give the openai client (ends in ``/v1``).
+    """A running demo server. ``url`` is the base URL to give the openai client (ends in ``/v1``),
+    ``origin`` the one to give the anthropic client.
 
     ``delay`` is slept before each reply and ``chunk_delay`` between stream events, so durations and
     time-to-first-chunk look like a real call; both default to 0 for fast tests.
@@ -373,9 +404,14 @@ class DemoServer:
 
     @property
     def url(self) -> str:
+        return f"{self.origin}/v1"
+
+    @property
+    def origin(self) -> str:
+        """The base URL for the anthropic client, which adds ``/v1/messages`` itself (no ``/v1``)."""
         host = self._address[0]
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}/v1"
+        return f"http://{host}:{self.port}"
 
     def start(self) -> DemoServer:
         """Bind and serve in a daemon thread; returns self so ``DemoServer().start().url`` works."""
@@ -416,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m otel_llm.demo.server``: serve until Ctrl-C (or SIGTERM)."""
     parser = argparse.ArgumentParser(
         prog="python -m otel_llm.demo.server",
-        description="A local OpenAI-compatible server with canned replies (no API key, no network).",
+        description="A local OpenAI-compatible (and Anthropic Messages API) server with canned replies "
+        "(no API key, no network).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind, 0 for any free port (default: 8000)")
@@ -439,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     print(f"otel-llm demo server listening on {server.url}", flush=True)
     print(f"  OPENAI_BASE_URL={server.url} OPENAI_API_KEY=demo   (Ctrl-C to stop)", flush=True)
+    print(f"  ANTHROPIC_BASE_URL={server.origin} ANTHROPIC_API_KEY=demo", flush=True)
     try:
         while not stopping.wait(0.5):
             pass

@@ -9,6 +9,7 @@ calls, the attribute tables, content, stream accumulators) is an ``SDKMapping``.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,11 +31,15 @@ from otel_llm.instrumentation._streams import (
     TracedAsyncStream,
     TracedRawResponse,
     TracedStream,
+    stream_finisher,
+    watch_in_place,
 )
 from otel_llm.instrumentation.providers import ProviderResolver
 from otel_llm.propagation import SUPPRESS_HTTP_KEY, PropagationPolicy, add_trace_headers, http_spans_from_env
 
 _MARK = "_self_otel_llm_hook"  # wrapt keeps `_self_` attributes on the proxy, not the function
+# isinstance() implementations that look at ``__class__``, which a wrapt proxy forwards.
+_PROXY_FRIENDLY_CHECKS = (type.__instancecheck__, abc.ABCMeta.__instancecheck__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ class SDKMapping:
 
     def __init__(self, types: SDKTypes) -> None:
         self.types = types
+        # A stream class whose metaclass decides isinstance() itself may refuse a proxy: hook such
+        # streams in place instead (see _streams.watch_in_place).
+        self.streams_in_place = any(
+            type(cls).__instancecheck__ not in _PROXY_FRIENDLY_CHECKS for cls in (types.stream, types.async_stream)
+        )
 
     def endpoint(self, options: Any) -> Endpoint | None:
         """The GenAI endpoint these request options call, or None for any other API call."""
@@ -83,8 +93,8 @@ class SDKMapping:
         """Record the facts of a parsed (non-streamed) result."""
         raise NotImplementedError
 
-    def accumulator(self, endpoint: Endpoint, inv: Invocation) -> Accumulator | None:
-        """What gathers a streamed result's facts; None leaves the stream unwatched."""
+    def accumulator(self, endpoint: Endpoint, inv: Invocation, stream: Any) -> Accumulator | None:
+        """What gathers a streamed result's facts (``stream`` is the SDK's); None leaves it unwatched."""
         return None
 
     def prepare(self, client: Any, options: Any) -> tuple[Any, bool]:
@@ -176,8 +186,14 @@ class RequestHook:
                 except Exception as err:
                     report(self.where["propagate"], err)
             return Call(inv, endpoint, streaming, context, args, kwargs)
+        except Exception as err:
+            # The call goes on untraced, with the prepared options (no SDK span in place of ours):
+            # do not leave the started span open.
+            inv.end()
+            report(self.where["start"], err)
+            return Call(inv, endpoint, streaming, otel_context.get_current(), args, kwargs)
         except BaseException:
-            inv.end()  # the call goes on untraced: do not leave the started span open
+            inv.end()
             raise
 
     def fail(self, call: Call, exc: BaseException) -> None:
@@ -225,12 +241,13 @@ class RequestHook:
 
     def _wrap_stream(self, call: Call, stream: Any) -> Any:
         t = self.types
-        acc = self.mapping.accumulator(call.endpoint, call.inv)
+        acc = self.mapping.accumulator(call.endpoint, call.inv, stream)
         if acc is not None:
-            if isinstance(stream, t.async_stream):
-                return TracedAsyncStream(stream, call.inv, acc)
-            if isinstance(stream, t.stream):
-                return TracedStream(stream, call.inv, acc)
+            is_async = isinstance(stream, t.async_stream)
+            if is_async or isinstance(stream, t.stream):
+                if self.mapping.streams_in_place:
+                    return watch_in_place(stream, call.inv, acc, is_async=is_async)
+                return TracedAsyncStream(stream, call.inv, acc) if is_async else TracedStream(stream, call.inv, acc)
         call.inv.end()
         return stream
 
@@ -255,6 +272,8 @@ class _RawCall:
                 self._hook._complete(self._call, result)
         except Exception as err:
             report(self._hook.where["parse"], err)
+            with contextlib.suppress(Exception):
+                self._call.inv.end()
         return result
 
     def failed(self, exc: BaseException) -> None:
@@ -263,7 +282,7 @@ class _RawCall:
     def closed(self) -> None:
         """Closing the response ends the call, with whatever a parsed stream delivered so far."""
         for stream in self._streams.values():
-            done = getattr(stream, "_self_done", None)
+            done = stream_finisher(stream)
             if done is not None:
                 done()
         self._call.inv.end()

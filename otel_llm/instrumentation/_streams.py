@@ -224,6 +224,41 @@ class TracedAsyncStream(_StreamBase):
             self._self_done()
 
 
+def watch_in_place(stream: Any, inv: Invocation, acc: Accumulator, *, is_async: bool) -> Any:
+    """Hook an SDK stream without a proxy: its iterator and its HTTP response are replaced.
+
+    For stream classes whose ``isinstance()`` refuses any object whose type is not exactly theirs
+    (anthropic 0.x's metaclass does), where a proxy would change what the user's checks see.
+    Exhaustion, errors, ``close()`` (and so ``with`` exits) and garbage collection end the call;
+    an exception raised in the user's ``with`` block is not seen, as the SDK's ``__exit__`` does
+    not pass it on.
+    """
+    guard = _Guard(inv, acc)
+    inner = stream._iterator
+    watched: Any = _awatch(inner, guard) if is_async else _watch(inner, guard)
+    running = "ag_running" if is_async else "gi_running"
+
+    def closed() -> None:
+        # The SDK closes the response itself when its iterator ends or fails; the watching
+        # generator then ends the call, with the error if there is one.
+        if not getattr(watched, running):
+            guard.finish()
+
+    stream._iterator = watched
+    stream.response = _ClosingResponse(stream.response, closed)
+    return stream
+
+
+def stream_finisher(stream: Any) -> Callable[[], None] | None:
+    """What ends the call of a stream we hooked (proxy or in place) with what it delivered so far."""
+    done = getattr(stream, "_self_done", None)
+    if done is None:
+        response = vars(stream).get("response") if hasattr(stream, "__dict__") else None
+        if isinstance(response, _ClosingResponse):
+            done = response._self_on_close
+    return done  # type: ignore[no-any-return]
+
+
 class RawHandler(Protocol):
     """What a raw-response proxy reports: the parsed result, an explicit close, being dropped."""
 

@@ -64,7 +64,7 @@ class AnthropicMapping(SDKMapping):
     ) -> dict[str, Any]:
         host, port, provider = server
         attrs = request_attributes(endpoint, body, provider, host, port, streaming)
-        betas = beta_features(getattr(options, "headers", None))
+        betas = beta_features(getattr(options, "headers", None), client.__dict__.get("_custom_headers"))
         if betas:
             attrs[A.ANTHROPIC_BETA] = betas
         conversation = client_telemetry_options(client).get("conversation_id")
@@ -82,10 +82,14 @@ class AnthropicMapping(SDKMapping):
     def complete(self, inv: Invocation, endpoint: Endpoint, result: Any) -> None:
         BY_KIND[endpoint.kind](inv, result)
 
-    def accumulator(self, endpoint: Endpoint, inv: Invocation) -> Accumulator | None:
-        if endpoint.kind == "messages":
-            return MessageStreamAccumulator(inv.capture.enabled)
-        return None
+    def accumulator(self, endpoint: Endpoint, inv: Invocation, stream: Any) -> Accumulator | None:
+        if endpoint.kind != "messages":
+            return None
+        headers = getattr(getattr(stream, "response", None), "headers", None)
+        request_id = headers.get("request-id") if headers is not None else None
+        if isinstance(request_id, str):  # what a parsed Message carries as ``_request_id``
+            inv.attributes[A.ANTHROPIC_REQUEST_ID] = request_id
+        return MessageStreamAccumulator(inv.capture.enabled)
 
     def prepare(self, client: Any, options: Any) -> tuple[Any, bool]:
         """Drop the SDK's own span for this call; ``propagation: False`` on the client still means no headers."""

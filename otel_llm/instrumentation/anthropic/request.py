@@ -60,12 +60,22 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-def beta_features(headers: Any) -> list[str] | None:
-    """The ``anthropic-beta`` header the call sends (``betas=[...]`` of the beta resources), as a list."""
-    if not isinstance(headers, dict):
+def _header(headers: Any, wanted: str) -> tuple[bool, Any]:
+    """(present, value) of a header in a dict of headers, by case-insensitive name."""
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            if isinstance(name, str) and name.lower() == wanted:
+                return True, value
+    return False, None
+
+
+def beta_features(call_headers: Any, client_headers: Any = None) -> list[str] | None:
+    """The ``anthropic-beta`` header the call sends, as a list: the call's own (``betas=[...]``,
+    ``extra_headers``) or else the client's ``default_headers``. A call's ``Omit`` removes it."""
+    present, value = _header(call_headers, "anthropic-beta")
+    if not present:
+        present, value = _header(client_headers, "anthropic-beta")
+    if not isinstance(value, str):
         return None
-    for name, value in headers.items():
-        if isinstance(name, str) and name.lower() == "anthropic-beta" and isinstance(value, str):
-            features = [f.strip() for f in value.split(",") if f.strip()]
-            return features or None
-    return None
+    features = [f.strip() for f in value.split(",") if f.strip()]
+    return features or None

@@ -56,7 +56,7 @@ class OpenAIMapping(SDKMapping):
     def complete(self, inv: Invocation, endpoint: Endpoint, result: Any) -> None:
         BY_KIND[endpoint.kind](inv, result)
 
-    def accumulator(self, endpoint: Endpoint, inv: Invocation) -> Accumulator | None:
+    def accumulator(self, endpoint: Endpoint, inv: Invocation, stream: Any) -> Accumulator | None:
         choices = inv.request_attributes.get(A.REQUEST_CHOICE_COUNT)
         return accumulator_for(endpoint.kind, inv.capture.enabled, choices)
 
