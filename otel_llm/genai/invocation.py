@@ -87,6 +87,13 @@ class Invocation:
         if value is not None:
             self.attributes[key] = value
 
+    def set_identity(self, response_id: Any, model: Any) -> None:
+        """The response's id and the model that answered, when the provider says them as strings."""
+        if isinstance(response_id, str):
+            self.attributes[A.RESPONSE_ID] = response_id
+        if isinstance(model, str):
+            self.attributes[A.RESPONSE_MODEL] = model
+
     def set_usage(
         self,
         input_tokens: int | None,

@@ -16,6 +16,14 @@ Part = dict[str, Any]
 Message = dict[str, Any]
 
 
+def finish_reason(value: Any, table: dict[str, str]) -> str:
+    """The output-message schema's value for a provider's finish reason, by the provider's ``table``;
+    a message that never finished counts as ``error``."""
+    if value is None:
+        return "error"
+    return table.get(value, value)
+
+
 def text_part(text: str) -> Part:
     return {"type": "text", "content": text}
 

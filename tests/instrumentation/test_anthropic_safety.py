@@ -141,7 +141,7 @@ def native(name: str) -> tuple[str, str]:
 # -- a fault before our span starts: the call is the SDK's, with the SDK's own span (if it has one) ---------
 
 START_FAULTS = [
-    pytest.param(patch, "request_attributes", id="endpoint.request_attributes"),
+    pytest.param(_stainless, "request_attributes", id="endpoint.request_attributes"),
     pytest.param(AnthropicMapping, "request_attributes", id="AnthropicMapping.request_attributes"),
     pytest.param(patch, "beta_features", id="beta_features"),
     pytest.param(patch, "client_telemetry_options", id="client_telemetry_options"),

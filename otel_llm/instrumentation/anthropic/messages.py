@@ -15,6 +15,9 @@ from otel_llm.instrumentation._parts import (
     tool_call_part,
     tool_response_part,
 )
+from otel_llm.instrumentation._parts import (
+    finish_reason as _finish_reason,
+)
 
 # Anthropic stop reasons → the FinishReason enum of the output-message schema.
 FINISH_REASONS = {
@@ -29,10 +32,7 @@ FINISH_REASONS = {
 
 
 def finish_reason(value: Any) -> str:
-    """Schema value for a stop reason; a message that never finished counts as ``error``."""
-    if value is None:
-        return "error"
-    return FINISH_REASONS.get(value, value)
+    return _finish_reason(value, FINISH_REASONS)
 
 
 def _source_part(source: Any, modality: str) -> Part:

@@ -17,7 +17,7 @@ from typing import Any
 
 from otel_llm.genai import Invocation
 from otel_llm.genai import attributes as A
-from otel_llm.instrumentation._endpoint import Endpoint, request_attributes
+from otel_llm.instrumentation._endpoint import Endpoint
 from otel_llm.instrumentation._stainless import SDKMapping
 from otel_llm.instrumentation._streams import Accumulator
 from otel_llm.instrumentation.anthropic import messages as M
@@ -62,8 +62,7 @@ class AnthropicMapping(SDKMapping):
         server: tuple[str | None, int | None, str],
         streaming: bool,
     ) -> dict[str, Any]:
-        host, port, provider = server
-        attrs = request_attributes(endpoint, body, provider, host, port, streaming)
+        attrs = super().request_attributes(client, options, endpoint, body, server, streaming)
         betas = beta_features(getattr(options, "headers", None), client.__dict__.get("_custom_headers"))
         if betas:
             attrs[A.ANTHROPIC_BETA] = betas

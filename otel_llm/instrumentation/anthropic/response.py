@@ -36,13 +36,6 @@ def set_usage(inv: Invocation, usage: Any) -> None:
         inv.attributes[A.ANTHROPIC_RESPONSE_SERVICE_TIER] = tier
 
 
-def set_identity(inv: Invocation, message_id: Any, model: Any) -> None:
-    if isinstance(message_id, str):
-        inv.attributes[A.RESPONSE_ID] = message_id
-    if isinstance(model, str):
-        inv.attributes[A.RESPONSE_MODEL] = model
-
-
 def set_stop_reason(inv: Invocation, stop_reason: Any) -> None:
     """The provider's own value, as for OpenAI; output messages carry the schema's normalised one."""
     if isinstance(stop_reason, str):
@@ -56,7 +49,7 @@ def set_request_id(inv: Invocation, result: Any) -> None:
 
 
 def message(inv: Invocation, msg: Any) -> None:
-    set_identity(inv, get(msg, "id"), get(msg, "model"))
+    inv.set_identity(get(msg, "id"), get(msg, "model"))
     stop_reason = get(msg, "stop_reason")
     set_stop_reason(inv, stop_reason)
     set_usage(inv, get(msg, "usage"))

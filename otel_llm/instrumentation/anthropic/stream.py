@@ -83,7 +83,7 @@ class MessageStreamAccumulator:
     def apply(self, inv: Invocation) -> None:
         message = self._message
         if message is not None:
-            R.set_identity(inv, get(message, "id"), get(message, "model"))
+            inv.set_identity(get(message, "id"), get(message, "model"))
         R.set_stop_reason(inv, self._stop_reason)
         if self._usage:
             R.set_usage(inv, self._usage)

@@ -11,6 +11,7 @@ from typing import Any
 
 from otel_llm.instrumentation._fields import get
 from otel_llm.instrumentation._parts import Message, Part, text_part, tool_call_part, tool_response_part
+from otel_llm.instrumentation._parts import finish_reason as _finish_reason
 
 # Provider finish reasons → the FinishReason enum of the output-message schema.
 FINISH_REASONS = {
@@ -25,10 +26,7 @@ FINISH_REASONS = {
 
 
 def finish_reason(value: Any) -> str:
-    """Schema value for a finish reason; a choice that never finished counts as ``error``."""
-    if value is None:
-        return "error"
-    return FINISH_REASONS.get(value, value)
+    return _finish_reason(value, FINISH_REASONS)
 
 
 def _data_uri_part(uri: str, modality: str) -> Part:

@@ -30,16 +30,9 @@ def set_openai_extras(inv: Invocation, service_tier: Any, fingerprint: Any) -> N
         inv.attributes[A.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
 
 
-def set_identity(inv: Invocation, response_id: Any, model: Any) -> None:
-    if isinstance(response_id, str):
-        inv.attributes[A.RESPONSE_ID] = response_id
-    if isinstance(model, str):
-        inv.attributes[A.RESPONSE_MODEL] = model
-
-
 def _choices(inv: Invocation, resp: Any) -> tuple[Any, list[Any]]:
     """What chat and legacy completions share: identity, finish reasons, usage, fingerprint."""
-    set_identity(inv, getattr(resp, "id", None), getattr(resp, "model", None))
+    inv.set_identity(getattr(resp, "id", None), getattr(resp, "model", None))
     choices = getattr(resp, "choices", None) or ()
     reasons = [getattr(c, "finish_reason", None) for c in choices]
     present = [r for r in reasons if isinstance(r, str)]
@@ -86,7 +79,7 @@ def responses_finish_reason(resp: Any) -> str | None:
 
 def response(inv: Invocation, resp: Any) -> None:
     """A Responses API ``Response`` (plain, or the final one of a stream)."""
-    set_identity(inv, getattr(resp, "id", None), getattr(resp, "model", None))
+    inv.set_identity(getattr(resp, "id", None), getattr(resp, "model", None))
     reason = responses_finish_reason(resp)
     if reason is not None:
         inv.attributes[A.RESPONSE_FINISH_REASONS] = [reason]
@@ -122,7 +115,7 @@ def _dimension(embedding: Any) -> int | None:
 
 
 def embeddings(inv: Invocation, resp: Any) -> None:
-    set_identity(inv, None, getattr(resp, "model", None))
+    inv.set_identity(None, getattr(resp, "model", None))
     usage = getattr(resp, "usage", None)
     if usage is not None:
         inv.set_usage(integer(getattr(usage, "prompt_tokens", None)), None)

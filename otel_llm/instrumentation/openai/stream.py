@@ -106,7 +106,7 @@ class ChatStreamAccumulator:
                     entry["arguments"].append(fn.arguments)
 
     def apply(self, inv: Invocation) -> None:
-        R.set_identity(inv, self._id, self._model)
+        inv.set_identity(self._id, self._model)
         if self._finish:
             inv.attributes[A.RESPONSE_FINISH_REASONS] = [r for _, r in sorted(self._finish.items())]
         R.set_chat_usage(inv, self._usage)
@@ -153,7 +153,7 @@ class ResponsesStreamAccumulator:
         if self._final is not None:
             R.response(inv, self._final)
         elif self._partial is not None:
-            R.set_identity(inv, getattr(self._partial, "id", None), getattr(self._partial, "model", None))
+            inv.set_identity(getattr(self._partial, "id", None), getattr(self._partial, "model", None))
         if self._error is not None:
             code = getattr(self._error, "code", None)
             inv.set_error(str(code or "stream_error"), getattr(self._error, "message", None))
