@@ -1,6 +1,6 @@
 """The ``otel-llm`` command. Subcommands keep room for more tools (the collector, config checks).
 
-``otel-llm demo`` shows the telemetry of real openai SDK calls against a local server, offline.
+``otel-llm demo`` shows the telemetry of real openai (and anthropic) SDK calls against a local server, offline.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="run real openai SDK calls against a local demo server and print their telemetry",
+        help="run real openai and anthropic SDK calls against a local demo server and print their telemetry",
         description=(
-            "Instrument the openai SDK, start a local OpenAI-compatible server, make a chat, a streamed "
-            "chat, a tool-calling exchange, a Responses API call and an embeddings call, then print "
-            "the spans and metrics. Needs no API key and no network beyond loopback."
+            "Instrument the SDKs, start a local server speaking the OpenAI and Anthropic APIs, make a chat, "
+            "a streamed chat, a tool-calling exchange, a Responses API call and an embeddings call (and, "
+            "when the anthropic SDK is installed, a message, a streamed message and a token count), then "
+            "print the spans and metrics. Needs no API key and no network beyond loopback."
         ),
     )
     demo.add_argument(

@@ -1,7 +1,7 @@
-"""A self-contained demo: a local OpenAI-compatible server and the ``otel-llm demo`` app.
+"""A self-contained demo: a local server speaking the OpenAI and Anthropic APIs, and the ``otel-llm demo`` app.
 
-Everything here runs offline: the real openai SDK talks to ``DemoServer`` on loopback, so the
-telemetry otel-llm produces can be seen without an API key.
+Everything here runs offline: the real openai (and, when installed, anthropic) SDK talks to
+``DemoServer`` on loopback, so the telemetry otel-llm produces can be seen without an API key.
 """
 
 from __future__ import annotations
