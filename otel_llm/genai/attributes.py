@@ -11,6 +11,7 @@ from typing import Final
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _g
 from opentelemetry.semconv._incubating.attributes import openai_attributes as _o
+from opentelemetry.semconv._incubating.attributes import user_attributes as _u
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _m
 from opentelemetry.semconv.attributes import error_attributes as _e
 from opentelemetry.semconv.attributes import server_attributes as _s
@@ -81,6 +82,20 @@ ANTHROPIC_BETA: Final = "anthropic.beta"
 ANTHROPIC_CACHE_CREATION_5M: Final = "anthropic.usage.cache_creation.ephemeral_5m_input_tokens"
 ANTHROPIC_CACHE_CREATION_1H: Final = "anthropic.usage.cache_creation.ephemeral_1h_input_tokens"
 ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS: Final = "anthropic.message.count_tokens.input_tokens"
+
+# otel-llm's own attributes (docs/attributes.md lists each with type and meaning).
+USER_ID: Final = _u.USER_ID
+COST_USD: Final = "otel_llm.cost.usd"
+COST_INPUT_USD: Final = "otel_llm.cost.input_usd"
+COST_OUTPUT_USD: Final = "otel_llm.cost.output_usd"
+COST_CACHE_READ_USD: Final = "otel_llm.cost.cache_read_usd"
+COST_CACHE_WRITE_USD: Final = "otel_llm.cost.cache_write_usd"
+TAGS: Final = "otel_llm.tags"
+METADATA_PREFIX: Final = "otel_llm.metadata."
+TENANT_ID: Final = "otel_llm.tenant.id"
+OPERATION_LABEL: Final = "otel_llm.operation.name"  # the caller's name for what the call is for
+EXCLUDE_DESTINATIONS: Final = "otel_llm.exclude_destinations"
+METRIC_COST: Final = "otel_llm.client.cost"
 
 # Event carrying content when capture is in an EVENT mode.
 INFERENCE_DETAILS_EVENT: Final = "gen_ai.client.inference.operation.details"

@@ -12,10 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from time import time_ns
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import Span, SpanKind, StatusCode
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, StatusCode
 
 from otel_llm._safety import report
 from otel_llm.genai import attributes as A
+from otel_llm.genai.capture import CaptureMode
+from otel_llm.request_context import current as current_scope
 
 if TYPE_CHECKING:
     from otel_llm.genai.telemetry import GenAITelemetry
@@ -43,6 +45,7 @@ class Invocation:
         "capture",
         "chunk_times_ns",
         "input_messages",
+        "no_log",
         "output_messages",
         "request_attributes",
         "span",
@@ -60,11 +63,21 @@ class Invocation:
     ) -> None:
         self._telemetry = telemetry
         self.capture = telemetry.capture
+        self.no_log = False
+        scope = current_scope()
+        if scope is not None:  # labels and controls of an otel_llm.context(...) block or baggage
+            attributes.update(scope.attributes)
+            self.capture = scope.capture_for(self.capture)
+            self.no_log = scope.no_log
         self.start_ns = time_ns()
         name = f"{operation} {request_model}" if request_model else operation
-        self.span: Span = telemetry.tracer.start_span(
-            name, kind=SpanKind.CLIENT, attributes=attributes, start_time=self.start_ns
-        )
+        if self.no_log:  # no span for any destination; metrics and cost still count the call
+            self.span: Span = INVALID_SPAN
+            self.capture = CaptureMode.NO_CONTENT
+        else:
+            self.span = telemetry.tracer.start_span(
+                name, kind=SpanKind.CLIENT, attributes=attributes, start_time=self.start_ns
+            )
         self.request_attributes = attributes
         self.attributes: dict[str, Any] = {}  # response-side attributes, set on the span at the end
         # Arrival time of each streamed chunk; empty until the call streams (see chunk_clock).
@@ -156,6 +169,17 @@ class Invocation:
             if self.chunk_times_ns:
                 ttfc = (self.chunk_times_ns[0] - self.start_ns) / 1e9
                 attrs[A.RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc
+            try:
+                cost = self._telemetry.pricer.price(
+                    self.request_attributes.get(A.PROVIDER_NAME),
+                    attrs.get(A.RESPONSE_MODEL) or self.request_attributes.get(A.REQUEST_MODEL),
+                    attrs,
+                )
+            except Exception as err:
+                report("genai.cost", err)
+            else:
+                if cost:
+                    attrs.update(cost)
             if self.capture.enabled:
                 self._record_content(attrs)
             if exc is not None:

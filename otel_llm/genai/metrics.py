@@ -47,6 +47,7 @@ class GenAIMetrics:
     __slots__ = (
         "_max_pending",
         "_pending",
+        "cost",
         "duration",
         "time_per_output_chunk",
         "time_to_first_chunk",
@@ -64,6 +65,9 @@ class GenAIMetrics:
         self.duration = made["duration"]
         self.time_to_first_chunk = made["time_to_first_chunk"]
         self.time_per_output_chunk = made["time_per_output_chunk"]
+        self.cost = meter.create_counter(
+            A.METRIC_COST, unit="{USD}", description="USD cost of GenAI calls, from their usage and model prices."
+        )
 
         meter.create_observable_gauge(
             DEFERRED_CALLS_METRIC,
@@ -132,6 +136,9 @@ class GenAIMetrics:
             self.token_usage.record(input_tokens, {**attributes, A.TOKEN_TYPE: A.TOKEN_INPUT})
         if output_tokens is not None:
             self.token_usage.record(output_tokens, {**attributes, A.TOKEN_TYPE: A.TOKEN_OUTPUT})
+        cost = response_attributes.get(A.COST_USD)
+        if cost:
+            self._add_cost(cost, request_attributes, response_attributes)
         if time_to_first_chunk_s is not None:
             self.time_to_first_chunk.record(time_to_first_chunk_s, attributes)
         if len(chunk_times_ns) > 1:
@@ -140,3 +147,14 @@ class GenAIMetrics:
             for arrival in chunk_times_ns[1:]:
                 record((arrival - previous) / 1e9, attributes)
                 previous = arrival
+
+    def _add_cost(self, cost: float, request: Mapping[str, Any], response: Mapping[str, Any]) -> None:
+        """The cost counter's dimensions: provider, model and tenant (chargeback needs no more)."""
+        attributes = {A.PROVIDER_NAME: request.get(A.PROVIDER_NAME)}
+        model = response.get(A.RESPONSE_MODEL) or request.get(A.REQUEST_MODEL)
+        if model is not None:
+            attributes[A.REQUEST_MODEL] = model
+        tenant = request.get(A.TENANT_ID)
+        if tenant is not None:
+            attributes[A.TENANT_ID] = tenant
+        self.cost.add(cost, attributes)

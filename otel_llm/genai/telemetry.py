@@ -11,6 +11,7 @@ from opentelemetry.trace import Span, set_span_in_context
 
 from otel_llm.genai import attributes as A
 from otel_llm.genai.capture import CaptureMode, capture_mode_from_env, parse_capture_mode
+from otel_llm.genai.cost import Pricer
 from otel_llm.genai.invocation import Invocation
 from otel_llm.genai.metrics import GenAIMetrics
 from otel_llm.version import __version__
@@ -29,9 +30,11 @@ class GenAITelemetry:
         meter_provider: Any = None,
         logger_provider: Any = None,
         capture_content: str | bool | CaptureMode | None = None,
+        pricer: Pricer | None = None,
     ) -> None:
         self.tracer = trace.get_tracer(instrumentation_name, __version__, tracer_provider, schema_url=SCHEMA_URL)
         self.metrics = GenAIMetrics(get_meter(instrumentation_name, __version__, meter_provider, schema_url=SCHEMA_URL))
+        self.pricer = pricer if pricer is not None else Pricer()
         self._logger_provider = logger_provider
         self._logger: Any = None
         self._name = instrumentation_name
