@@ -22,6 +22,15 @@ def scalar(value: Any) -> Any:
     return None
 
 
+def number(value: Any) -> float | None:
+    """A double attribute (temperature, top_p, top_k): ints become floats, bools are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
 def integer(value: Any) -> int | None:
     if isinstance(value, bool):
         return None

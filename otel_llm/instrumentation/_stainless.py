@@ -98,8 +98,9 @@ class SDKMapping:
         return None
 
     def prepare(self, client: Any, options: Any) -> tuple[Any, bool]:
-        """The options to send instead of ``options`` (a copy, never the caller's object, if changed)
-        and whether the client allows trace headers at all."""
+        """The options to send instead of ``options`` (a copy when the SDK may send the caller's object
+        again) and whether the client allows trace headers at all. Trace headers are then added to
+        the options sent, as the SDK itself adds headers: one options object per call."""
         return options, True
 
 
@@ -204,6 +205,8 @@ class RequestHook:
 
     def finish(self, call: Call, result: Any) -> Any:
         """Return what the user gets: the SDK's result, or a transparent proxy of it."""
+        if call.inv.ended:  # our setup failed after the span started: the call goes on untraced
+            return result
         try:
             return self._finish(call, result)
         except Exception as err:
@@ -281,11 +284,14 @@ class _RawCall:
 
     def closed(self) -> None:
         """Closing the response ends the call, with whatever a parsed stream delivered so far."""
-        for stream in self._streams.values():
-            done = stream_finisher(stream)
-            if done is not None:
-                done()
-        self._call.inv.end()
+        try:
+            for stream in self._streams.values():
+                done = stream_finisher(stream)
+                if done is not None:
+                    done()
+            self._call.inv.end()
+        except Exception as err:
+            report(self._hook.where["parse"], err)
 
     def dropped(self) -> None:
         """A dropped raw response ends the call unless a parsed stream now carries it."""

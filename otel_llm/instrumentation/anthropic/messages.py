@@ -39,13 +39,15 @@ def _source_part(source: Any, modality: str) -> Part:
     """An image or document ``source``: inline data, a URL, a Files API id, or inline text."""
     kind = get(source, "type")
     if kind == "base64":
-        return blob_part(modality, get(source, "data") or "", get(source, "media_type"))
+        data = get(source, "data")  # the SDK also takes a Path or file here: its bytes are not ours to read
+        return blob_part(modality, data if isinstance(data, str) else "", get(source, "media_type"))
     if kind == "url":
         return {"type": "uri", "modality": modality, "uri": str(get(source, "url"))}
     if kind == "file":
         return {"type": "file", "modality": modality, "file_id": get(source, "file_id")}
     if kind == "text":
-        return text_part(get(source, "data") or "")
+        data = get(source, "data")
+        return text_part(data if isinstance(data, str) else "")
     return {"type": str(kind or modality)}
 
 

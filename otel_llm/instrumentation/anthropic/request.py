@@ -11,7 +11,7 @@ from typing import Any
 
 from otel_llm.genai import attributes as A
 from otel_llm.instrumentation._endpoint import Endpoint, Row
-from otel_llm.instrumentation._fields import get, integer, scalar, string_list
+from otel_llm.instrumentation._fields import get, integer, number, scalar, string_list
 
 
 def _thinking_type(value: Any) -> str | None:
@@ -38,9 +38,9 @@ def _config_format(config: Any) -> str | None:
 
 MESSAGES_PARAMS: tuple[Row, ...] = (
     ("max_tokens", A.REQUEST_MAX_TOKENS, integer),
-    ("temperature", A.REQUEST_TEMPERATURE, scalar),
-    ("top_p", A.REQUEST_TOP_P, scalar),
-    ("top_k", A.REQUEST_TOP_K, integer),
+    ("temperature", A.REQUEST_TEMPERATURE, number),
+    ("top_p", A.REQUEST_TOP_P, number),
+    ("top_k", A.REQUEST_TOP_K, number),
     ("stop_sequences", A.REQUEST_STOP_SEQUENCES, string_list),
     ("output_config", A.OUTPUT_TYPE, _config_format),
     ("output_format", A.OUTPUT_TYPE, _format_type),  # the beta spelling of output_config.format

@@ -78,7 +78,13 @@ class MessageStreamAccumulator:
         if block is None or spec is None:
             return
         field, source = spec
-        block[field] = (block.get(field) or "") + (get(delta, source) or "")
+        text = get(delta, source)
+        if text:  # pieces are joined once at the end: appending to a string would be quadratic
+            pieces = block.get(field)
+            if isinstance(pieces, list):
+                pieces.append(text)
+            else:
+                block[field] = [pieces, text] if pieces else [text]
 
     def apply(self, inv: Invocation) -> None:
         message = self._message
@@ -93,8 +99,11 @@ class MessageStreamAccumulator:
     def _content(self) -> list[dict[str, Any]]:
         blocks = []
         for _, block in sorted(self._blocks.items()):
+            for field in ("text", "thinking"):
+                if isinstance(block.get(field), list):
+                    block[field] = "".join(block[field])
             partial = block.pop("_json", None)
             if partial:
-                block["input"] = json_or_text(partial)
+                block["input"] = json_or_text("".join(partial))
             blocks.append(block)
         return blocks

@@ -10,7 +10,7 @@ from typing import Any
 
 from otel_llm.genai import attributes as A
 from otel_llm.instrumentation._endpoint import Endpoint, Row, request_attributes
-from otel_llm.instrumentation._fields import get, integer, scalar, string_list
+from otel_llm.instrumentation._fields import get, integer, number, string_list
 
 
 def _choice_count(value: Any) -> int | None:
@@ -48,11 +48,11 @@ def _conversation_id(value: Any) -> str | None:
 
 # (body key, attribute, converter). Earlier rows win when two keys map to one attribute.
 _SAMPLING = (
-    ("temperature", A.REQUEST_TEMPERATURE, scalar),
-    ("top_p", A.REQUEST_TOP_P, scalar),
-    ("top_k", A.REQUEST_TOP_K, integer),  # not OpenAI's, but compatible servers take it via extra_body
-    ("frequency_penalty", A.REQUEST_FREQUENCY_PENALTY, scalar),
-    ("presence_penalty", A.REQUEST_PRESENCE_PENALTY, scalar),
+    ("temperature", A.REQUEST_TEMPERATURE, number),
+    ("top_p", A.REQUEST_TOP_P, number),
+    ("top_k", A.REQUEST_TOP_K, number),  # not OpenAI's, but compatible servers take it via extra_body
+    ("frequency_penalty", A.REQUEST_FREQUENCY_PENALTY, number),
+    ("presence_penalty", A.REQUEST_PRESENCE_PENALTY, number),
     ("seed", A.REQUEST_SEED, integer),
     ("stop", A.REQUEST_STOP_SEQUENCES, string_list),
     ("n", A.REQUEST_CHOICE_COUNT, _choice_count),
@@ -66,8 +66,8 @@ CHAT_PARAMS: tuple[Row, ...] = (
 )
 RESPONSES_PARAMS: tuple[Row, ...] = (
     ("max_output_tokens", A.REQUEST_MAX_TOKENS, integer),
-    ("temperature", A.REQUEST_TEMPERATURE, scalar),
-    ("top_p", A.REQUEST_TOP_P, scalar),
+    ("temperature", A.REQUEST_TEMPERATURE, number),
+    ("top_p", A.REQUEST_TOP_P, number),
     ("text", A.OUTPUT_TYPE, _text_format),
     ("service_tier", A.OPENAI_REQUEST_SERVICE_TIER, _service_tier),
     ("conversation", A.CONVERSATION_ID, _conversation_id),
