@@ -11,6 +11,7 @@ from typing import Any
 
 from otel_llm.genai.capture import CaptureMode
 from otel_llm.instrumentation import installed_sdks, load_instrumentor
+from otel_llm.request_context import context
 from otel_llm.version import __version__
 
 
@@ -23,13 +24,17 @@ def instrument(
     provider_overrides: Mapping[str, str] | None = None,
     propagate_to: Iterable[str] | str | None = None,
     http_spans: bool | None = None,
+    prices: Mapping[str, Mapping[str, float]] | None = None,
+    cost: bool | None = None,
 ) -> list[str]:
     """Instrument every supported, installed SDK; returns their names. Safe to call twice.
 
     ``capture_content`` overrides OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
     ``provider_overrides`` maps ``host[:port]`` to a ``gen_ai.provider.name``;
     ``propagate_to`` overrides OTEL_LLM_PROPAGATE_TO, the hosts that receive trace headers
-    (see ``otel_llm.propagation``); ``http_spans`` overrides OTEL_LLM_HTTP_SPANS.
+    (see ``otel_llm.propagation``); ``http_spans`` overrides OTEL_LLM_HTTP_SPANS;
+    ``prices`` are custom prices per million tokens (see docs/cost.md), over OTEL_LLM_PRICES;
+    ``cost=False`` (or OTEL_LLM_COST=false) turns cost attributes and the cost metric off.
     """
     done = []
     for sdk in installed_sdks():
@@ -41,6 +46,8 @@ def instrument(
             provider_overrides=provider_overrides,
             propagate_to=propagate_to,
             http_spans=http_spans,
+            prices=prices,
+            cost=cost,
         )
         done.append(sdk)
     return done
@@ -52,4 +59,4 @@ def uninstrument() -> None:
         load_instrumentor(sdk).uninstrument()
 
 
-__all__ = ["CaptureMode", "__version__", "instrument", "uninstrument"]
+__all__ = ["CaptureMode", "__version__", "context", "instrument", "uninstrument"]

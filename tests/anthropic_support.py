@@ -35,6 +35,7 @@ def instrument_anthropic(telemetry: Telemetry, **kwargs: Any) -> Any:
     from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
 
     instrumentor = AnthropicInstrumentor()
+    kwargs.setdefault("cost", False)  # as tests.support.instrument
     instrumentor.instrument(
         tracer_provider=telemetry.tracer_provider,
         meter_provider=telemetry.meter_provider,
@@ -46,7 +47,7 @@ def instrument_anthropic(telemetry: Telemetry, **kwargs: Any) -> Any:
 
 @pytest.fixture
 def atelemetry() -> Iterator[Telemetry]:
-    """Instrumented anthropic with content capture off (the default)."""
+    """Instrumented anthropic with content capture off (the default); no pricing (see tests/conftest.py)."""
     t = Telemetry()
     instrumentor = instrument_anthropic(t)
     yield t

@@ -12,7 +12,11 @@ from tests.support import Telemetry, instrument
 
 @pytest.fixture
 def telemetry() -> Iterator[Telemetry]:
-    """Instrumented openai with content capture off (the default)."""
+    """Instrumented openai with content capture off (the default).
+
+    Pricing is off in the shared helpers (tests.support.instrument), so exact-attribute tests stay
+    about their subject; the cost tests (tests/**/test_cost*.py) instrument with cost=True.
+    """
     t = Telemetry()
     instrumentor = instrument(t)
     yield t

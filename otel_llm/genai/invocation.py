@@ -174,6 +174,7 @@ class Invocation:
                     self.request_attributes.get(A.PROVIDER_NAME),
                     attrs.get(A.RESPONSE_MODEL) or self.request_attributes.get(A.REQUEST_MODEL),
                     attrs,
+                    request_model=self.request_attributes.get(A.REQUEST_MODEL),
                 )
             except Exception as err:
                 report("genai.cost", err)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
@@ -11,7 +12,7 @@ from opentelemetry.trace import Span, set_span_in_context
 
 from otel_llm.genai import attributes as A
 from otel_llm.genai.capture import CaptureMode, capture_mode_from_env, parse_capture_mode
-from otel_llm.genai.cost import Pricer
+from otel_llm.genai.cost import NoPricer, Pricer, cost_from_env, make_pricer
 from otel_llm.genai.invocation import Invocation
 from otel_llm.genai.metrics import GenAIMetrics
 from otel_llm.version import __version__
@@ -31,10 +32,16 @@ class GenAITelemetry:
         logger_provider: Any = None,
         capture_content: str | bool | CaptureMode | None = None,
         pricer: Pricer | None = None,
+        prices: Mapping[str, Mapping[str, float]] | None = None,
+        cost: bool | None = None,
     ) -> None:
         self.tracer = trace.get_tracer(instrumentation_name, __version__, tracer_provider, schema_url=SCHEMA_URL)
         self.metrics = GenAIMetrics(get_meter(instrumentation_name, __version__, meter_provider, schema_url=SCHEMA_URL))
-        self.pricer = pricer if pricer is not None else Pricer()
+        if cost is None:
+            cost = cost_from_env()
+        if pricer is None:
+            pricer = make_pricer(prices) if cost else NoPricer()
+        self.pricer = pricer
         self._logger_provider = logger_provider
         self._logger: Any = None
         self._name = instrumentation_name

@@ -359,6 +359,8 @@ def make_hook(instrumentation_name: str, mapping: SDKMapping, kwargs: Mapping[st
         meter_provider=kwargs.get("meter_provider"),
         logger_provider=kwargs.get("logger_provider"),
         capture_content=kwargs.get("capture_content"),
+        prices=kwargs.get("prices"),
+        cost=kwargs.get("cost"),
     )
     http_spans = kwargs.get("http_spans")
     return RequestHook(

@@ -14,6 +14,7 @@ def _telemetry(capture=None):
         meter_provider=t.meter_provider,
         logger_provider=t.logger_provider,
         capture_content=capture,
+        cost=False,  # priced in tests/genai/test_cost.py
     )
     return t, g
 
