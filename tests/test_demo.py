@@ -817,3 +817,18 @@ def test_standalone_server_serves_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_demo_labels_every_call_and_prices_the_claude_message(demo_plain: subprocess.CompletedProcess[str]) -> None:
+    """The demo runs its calls in an otel_llm.context block; the Claude message is priced (haiku 4.5:
+    $1 / $5 per million input / output tokens, from genai-prices)."""
+    spans = parse_spans(demo_plain.stdout)
+    for _, attrs in spans:
+        assert attrs["otel_llm.tags"] == '["otel-llm-demo"]'
+        assert attrs["otel_llm.tenant.id"] == "demo-team"
+        assert attrs["user.id"] == "demo-user"
+    name, attrs = spans[len(OPENAI_SPANS)]
+    assert name.startswith("chat claude-haiku-4-5")
+    inputs, outputs = int(attrs["gen_ai.usage.input_tokens"]), int(attrs["gen_ai.usage.output_tokens"])
+    assert float(attrs["otel_llm.cost.usd"]) == pytest.approx((inputs * 1 + outputs * 5) / 1e6, rel=1e-9)
+    assert "otel_llm.cost.usd" not in spans[0][1]  # the OpenAI-compatible demo server has no price list

@@ -204,10 +204,13 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
         )
         instrumented = True
         _write(notes, f"content capture: {'on' if capture_content else 'off'}\n")
+        # Every call is labelled as an application would label it for chargeback (docs/context.md).
+        labels = otel_llm.context(tags=["otel-llm-demo"], tenant_id="demo-team", user_id="demo-user")
         for number, (title, call) in enumerate(steps, 1):
             _write(notes, f"==> [{number}/{len(steps)}] {title}\n")
             try:
-                call()
+                with labels:
+                    call()
             except Exception:
                 status = 1
                 notes.write(traceback.format_exc() + "\n")
