@@ -46,14 +46,20 @@ _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?")
 
 
-def _is_default_host(host: str) -> bool:
-    if host == "localhost" or host.endswith((".local", ".localhost")) or ("." not in host and ":" not in host):
+def is_local_host(host: str) -> bool:
+    """``localhost``, ``*.local``, ``*.localhost``, or a loopback, private or link-local address."""
+    if host == "localhost" or host.endswith((".local", ".localhost")):
         return True
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
     return ip.is_loopback or ip.is_private or ip.is_link_local
+
+
+def _is_default_host(host: str) -> bool:
+    """What ``default`` allows: local hosts, and single-label names such as a compose service."""
+    return ("." not in host and ":" not in host) or is_local_host(host)
 
 
 class PropagationPolicy:

@@ -7,11 +7,12 @@ documented in docs/providers.md. Users override it with ``provider_overrides`` o
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+
+from otel_llm.propagation import is_local_host
 
 _log = logging.getLogger(__name__)
 
@@ -55,16 +56,6 @@ LOCAL_DEFAULT = "openai_compatible"
 UNKNOWN_DEFAULT = "openai_compatible"
 
 
-def _is_local(host: str) -> bool:
-    if host == "localhost" or host.endswith(".local") or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_private or ip.is_link_local
-
-
 def parse_overrides(text: str, *, source: str = OVERRIDES_ENV) -> dict[str, str]:
     """Parse ``host[:port]=name,...``; a malformed pair is reported and skipped."""
     result: dict[str, str] = {}
@@ -101,6 +92,6 @@ class ProviderResolver:
                 return name
         if host.startswith("bedrock") and host.endswith(".amazonaws.com"):
             return "aws.bedrock"
-        if _is_local(host):
+        if is_local_host(host):
             return LOCAL_PORTS.get(port or 0, default if default != UNKNOWN_DEFAULT else LOCAL_DEFAULT)
         return default
