@@ -47,6 +47,7 @@ class _Labels:
         "name",
         "no_log",
         "propagate",
+        "redact_content",
         "session_id",
         "tags",
         "tenant_id",
@@ -66,6 +67,7 @@ class _Labels:
         exclude: frozenset[str] = frozenset(),
         capture: CaptureMode | None = None,
         propagate: frozenset[str] | None = None,
+        redact_content: bool | None = None,
     ) -> None:
         self.tags = tags
         self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata or {}))
@@ -77,6 +79,7 @@ class _Labels:
         self.exclude = exclude
         self.capture = capture
         self.propagate = propagate
+        self.redact_content = redact_content
 
     def under(self, outer: _Labels | None) -> _Labels:
         """These labels nested inside ``outer``: tags united, metadata merged, inner scalars win."""
@@ -97,6 +100,7 @@ class _Labels:
             exclude=outer.exclude | self.exclude,
             capture=pick(self.capture, outer.capture),
             propagate=pick(self.propagate, outer.propagate),
+            redact_content=pick(self.redact_content, outer.redact_content),
         )
 
     def attributes(self) -> dict[str, Any]:
@@ -115,6 +119,8 @@ class _Labels:
                 attrs[key] = value
         if self.exclude:
             attrs[A.EXCLUDE_DESTINATIONS] = tuple(sorted(self.exclude))
+        if self.redact_content is not None:
+            attrs[A.REDACT_CONTENT] = self.redact_content
         return attrs
 
 
@@ -237,7 +243,8 @@ def _scope(labels: _Labels, policy: Policy) -> Scope:
         no_log=bool(labels.no_log) and not policy.disable_no_log,
         exclude_destinations=labels.exclude,
         tenant_id=labels.tenant_id,
-        capture=labels.capture,
+        # A request that asks for its content to be redacted gets none captured in the first place.
+        capture=CaptureMode.NO_CONTENT if labels.redact_content else labels.capture,
         allow_capture_override=policy.allow_capture_override,
         _labels=labels,
     )

@@ -311,6 +311,7 @@ def context(
     exclude_destinations: Iterable[str] | None = None,
     capture_content: str | bool | CaptureMode | None = None,
     propagate: Iterable[str] | bool | None = None,
+    redact_content: bool | None = None,
 ) -> RequestContext:
     """Labels and controls for every GenAI call inside the block (``with``, ``async with`` or decorator).
 
@@ -327,6 +328,9 @@ def context(
       ``OTEL_LLM_ALLOW_CAPTURE_OVERRIDE=true``.
     - ``propagate``: which labels (``tags``, ``user``, ``session``, ``tenant``) to put into W3C
       baggage for downstream services; None: ``OTEL_LLM_BAGGAGE_KEYS`` (unset: none); False: none.
+    - ``redact_content``: True asks every destination to drop these calls' message content
+      (``otel_llm.redact.content``); False asks destinations that drop content to keep it, honoured
+      only where the configuration sets ``allow_request_override`` (see docs/redaction.md).
 
     Arguments of the wrong type raise TypeError, empty strings and unknown names ValueError.
     """
@@ -337,6 +341,8 @@ def context(
         )
     if no_log is not None and not isinstance(no_log, bool):
         raise TypeError(f"no_log: expected bool or None, got {type(no_log).__name__}")
+    if redact_content is not None and not isinstance(redact_content, bool):
+        raise TypeError(f"redact_content: expected bool or None, got {type(redact_content).__name__}")
     labels = _Labels(
         tags=() if tags is None else _strings(tags, "tags", "a list of str"),
         metadata=None if metadata is None else _metadata(metadata),
@@ -352,6 +358,7 @@ def context(
         ),
         capture=_capture(capture_content),
         propagate=_propagate(propagate),
+        redact_content=redact_content,
     )
     return RequestContext(labels)
 

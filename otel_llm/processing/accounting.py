@@ -1,0 +1,152 @@
+"""What each destination did with its spans: exported, dropped (and why), retried.
+
+Counted in memory (``DestinationStats``, read by ``Pipeline.stats()``, the shutdown log line and
+later the collector's health API) and as OTel metrics, so a loss is never silent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.metrics import CallbackOptions, Observation, get_meter
+
+from otel_llm.version import __version__
+
+_log = logging.getLogger("otel_llm.processing")
+
+# Why a span did not reach a destination.
+QUEUE_FULL = "queue_full"  # the destination's queue was at max_size when the span ended
+EXPORT_FAILED = "export_failed"  # the exporter failed for good (non-retryable, or retries exhausted)
+SHUTDOWN = "shutdown"  # still queued or in flight when the shutdown bound ran out, or ended after shutdown
+REDACTION_FAILED = "redaction_failed"  # the redactor raised: the span is dropped rather than sent unredacted
+DROP_REASONS = (QUEUE_FULL, EXPORT_FAILED, SHUTDOWN, REDACTION_FAILED)
+
+METRIC_EXPORTED = "otel_llm.destination.spans.exported"
+METRIC_DROPPED = "otel_llm.destination.spans.dropped"
+METRIC_RETRIED = "otel_llm.destination.spans.retried"
+METRIC_QUEUE_SIZE = "otel_llm.destination.queue.size"
+ATTR_DESTINATION = "otel_llm.destination.name"
+ATTR_REASON = "otel_llm.drop.reason"
+
+WARN_INTERVAL_S = 10.0  # at most one drop warning per destination per interval
+
+
+@dataclass
+class DestinationStats:
+    """Totals for one destination since start. Updated under the destination's lock."""
+
+    exported: int = 0
+    retried: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    last_success: float | None = None  # time.time() of the last successful export
+    last_error: str | None = None
+    last_error_time: float | None = None
+    queue_depth: int = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "exported": self.exported,
+            "dropped": dict(self.dropped),
+            "dropped_total": sum(self.dropped.values()),
+            "retried": self.retried,
+            "last_success": self.last_success,
+            "last_error": self.last_error,
+            "last_error_time": self.last_error_time,
+            "queue_depth": self.queue_depth,
+        }
+
+
+class Accounting:
+    """Counts for every destination of one pipeline, as stats, OTel metrics and rate-limited log lines."""
+
+    def __init__(self, names: Iterable[str], meter_provider: Any = None) -> None:
+        self._lock = threading.Lock()
+        self.stats = {name: DestinationStats() for name in names}
+        self._pending_warn: dict[str, Counter[str]] = {name: Counter() for name in self.stats}
+        self._last_warn: dict[str, float] = dict.fromkeys(self.stats, 0.0)
+        self._depth: dict[str, Callable[[], int]] = {}
+        meter = get_meter("otel_llm.processing", __version__, meter_provider)
+        self._exported = meter.create_counter(METRIC_EXPORTED, unit="{span}", description="Spans a destination took")
+        self._dropped = meter.create_counter(
+            METRIC_DROPPED, unit="{span}", description="Spans that did not reach a destination, by reason"
+        )
+        self._retried = meter.create_counter(
+            METRIC_RETRIED, unit="{span}", description="Spans sent again after a retryable failure"
+        )
+        meter.create_observable_gauge(
+            METRIC_QUEUE_SIZE,
+            callbacks=[self._observe_depth],
+            unit="{span}",
+            description="Spans waiting per destination",
+        )
+
+    def watch_depth(self, name: str, depth: Callable[[], int]) -> None:
+        self._depth[name] = depth
+
+    def _observe_depth(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(fn(), {ATTR_DESTINATION: name}) for name, fn in self._depth.items()]
+
+    def exported(self, name: str, count: int) -> None:
+        with self._lock:
+            stats = self.stats[name]
+            stats.exported += count
+            stats.last_success = time.time()
+        self._exported.add(count, {ATTR_DESTINATION: name})
+
+    def retried(self, name: str, count: int, error: str) -> None:
+        with self._lock:
+            stats = self.stats[name]
+            stats.retried += count
+            stats.last_error, stats.last_error_time = error, time.time()
+        self._retried.add(count, {ATTR_DESTINATION: name})
+
+    def dropped(self, name: str, count: int, reason: str, error: str | None = None) -> None:
+        if count <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            stats = self.stats[name]
+            stats.dropped[reason] += count
+            if error is not None:
+                stats.last_error, stats.last_error_time = error, time.time()
+            pending = self._pending_warn[name]
+            pending[reason] += count
+            due = now - self._last_warn[name] >= WARN_INTERVAL_S
+            if due:
+                self._last_warn[name] = now
+                report, self._pending_warn[name] = dict(pending), Counter()
+        self._dropped.add(count, {ATTR_DESTINATION: name, ATTR_REASON: reason})
+        if due:
+            _log.warning(
+                "otel-llm destination %r dropped spans: %s%s",
+                name,
+                ", ".join(f"{n} {r}" for r, n in sorted(report.items())),
+                f" (last error: {error})" if error else "",
+            )
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            for name, fn in self._depth.items():
+                self.stats[name].queue_depth = fn()
+            return {name: stats.snapshot() for name, stats in self.stats.items()}
+
+    def log_totals(self) -> None:
+        """One line per destination, at shutdown; a warning when anything was dropped."""
+        for name, snap in self.snapshot().items():
+            dropped = snap["dropped"]
+            level = logging.WARNING if dropped else logging.INFO
+            _log.log(
+                level,
+                "otel-llm destination %r: exported=%d dropped=%d%s retried=%d",
+                name,
+                snap["exported"],
+                snap["dropped_total"],
+                f" ({', '.join(f'{r}={n}' for r, n in sorted(dropped.items()))})" if dropped else "",
+                snap["retried"],
+            )

@@ -1,0 +1,272 @@
+"""One destination: a bounded queue, and a worker thread that redacts and exports with retries.
+
+The application thread only appends to the queue (or counts a drop when it is full); everything
+slow — redaction, encoding, the network — happens on the worker, so a destination that is down or
+slow costs the application nothing and never holds up another destination.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.context import attach, detach, set_value
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_llm._safety import report
+from otel_llm.processing import accounting as acc
+from otel_llm.processing.accounting import Accounting
+from otel_llm.processing.routing import Filter
+
+_log = logging.getLogger("otel_llm.processing")
+
+try:  # the key instrumentations check so that an exporter's own HTTP calls make no spans
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY as _SUPPRESS_KEY
+except ImportError:  # pragma: no cover - older API
+    _SUPPRESS_KEY = "suppress_instrumentation"  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    max_size: int = 2048  # spans waiting; beyond it new spans are dropped and counted
+    batch_size: int = 512
+    flush_interval: float = 1.0  # seconds a partial batch may wait
+    shutdown_timeout: float = 5.0  # seconds to export what is queued when the process ends
+
+    def __post_init__(self) -> None:
+        for key in ("max_size", "batch_size"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"queue.{key}: expected an integer >= 1, got {getattr(self, key)!r}")
+        for key in ("flush_interval", "shutdown_timeout"):
+            if not getattr(self, key) > 0:
+                raise ValueError(f"queue.{key}: expected seconds > 0, got {getattr(self, key)!r}")
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    max_attempts: int = 5
+    initial_backoff: float = 0.5
+    max_backoff: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"retry.max_attempts: expected an integer >= 1, got {self.max_attempts!r}")
+        if not 0 < self.initial_backoff <= self.max_backoff:
+            raise ValueError(
+                f"retry: expected 0 < initial_backoff <= max_backoff, got {self.initial_backoff!r} "
+                f"and {self.max_backoff!r}"
+            )
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter before attempt ``attempt + 1``."""
+        ceiling = min(self.max_backoff, self.initial_backoff * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+class _Failure(Exception):
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Destination:
+    """A named exporter with its own redaction, filter, queue and retry policy."""
+
+    def __init__(
+        self,
+        name: str,
+        exporter: SpanExporter,
+        *,
+        redactor: Any = None,
+        filter: Filter | None = None,
+        queue: QueueSettings | None = None,
+        retry: RetrySettings | None = None,
+    ) -> None:
+        self.name = name
+        self.exporter = exporter
+        self.redactor = redactor  # has .redact(span) -> span; None: spans go out as they are
+        self.filter = filter or Filter()
+        self.queue_settings = queue or QueueSettings()
+        self.retry = retry or RetrySettings()
+        self._accounting: Accounting | None = None
+        self._init_state()
+        # A forked child (gunicorn, multiprocessing) gets its own empty queue and worker.
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.WeakMethod(self._after_fork)
+            os.register_at_fork(after_in_child=lambda: (m := ref()) and m())  # type: ignore[misc]
+
+    def _init_state(self) -> None:
+        self._queue: deque[ReadableSpan] = deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._flush_requests: list[threading.Event] = []
+        self._in_flight = 0
+        self._closed = False
+        self._abandoned = False  # shutdown gave up waiting: whatever the worker still does is already counted
+        self._thread: threading.Thread | None = None
+
+    def _after_fork(self) -> None:
+        self._init_state()
+        if self._accounting is not None:
+            self.start(self._accounting)
+
+    # -- application side -----------------------------------------------------------------------
+
+    def start(self, accounting: Accounting) -> None:
+        self._accounting = accounting
+        accounting.watch_depth(self.name, self.depth)
+        self._thread = threading.Thread(target=self._run, name=f"otel-llm-destination-{self.name}", daemon=True)
+        self._thread.start()
+
+    def depth(self) -> int:
+        return len(self._queue) + self._in_flight
+
+    def offer(self, span: ReadableSpan) -> None:
+        """Queue a span; never blocks. A full queue or a closed destination counts the span as dropped."""
+        with self._lock:
+            if self._closed:
+                reason = acc.SHUTDOWN
+            elif len(self._queue) >= self.queue_settings.max_size:
+                reason = acc.QUEUE_FULL
+            else:
+                self._queue.append(span)
+                if len(self._queue) >= self.queue_settings.batch_size:
+                    self._wake.set()
+                return
+        self._count_drop(1, reason)
+
+    # -- worker ---------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        token = attach(set_value(_SUPPRESS_KEY, True))  # our own exports are never traced
+        try:
+            settings = self.queue_settings
+            while True:
+                if len(self._queue) < settings.batch_size and not self._stopping.is_set():
+                    self._wake.wait(settings.flush_interval)
+                self._wake.clear()
+                self._drain()
+                if self._stopping.is_set():
+                    self._drain()
+                    return
+        finally:
+            detach(token)
+
+    def _drain(self) -> None:
+        """Export everything queued now, batch by batch, then answer flush requests."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    waiting, self._flush_requests = self._flush_requests, []
+                    break
+                n = min(len(self._queue), self.queue_settings.batch_size)
+                batch = [self._queue.popleft() for _ in range(n)]
+                self._in_flight = n
+            try:
+                self._process(batch)
+            finally:
+                self._in_flight = 0
+        for event in waiting:
+            event.set()
+
+    def _process(self, batch: list[ReadableSpan]) -> None:
+        redactor = self.redactor
+        if redactor is not None:
+            clean = []
+            for span in batch:
+                try:
+                    clean.append(redactor.redact(span))
+                except Exception as err:  # never export a span we could not redact
+                    report("processing.redact", err)
+                    self._count_drop(1, acc.REDACTION_FAILED, f"redaction failed: {type(err).__name__}")
+            batch = clean
+        if batch:
+            self._export(batch)
+
+    def _export(self, batch: Sequence[ReadableSpan]) -> None:
+        retry = self.retry
+        attempt = 1
+        while True:
+            try:
+                self._export_once(batch)
+            except _Failure as err:
+                message, retryable = str(err), err.retryable
+            else:
+                if self._accounting is not None and not self._abandoned:
+                    self._accounting.exported(self.name, len(batch))
+                return
+            if not retryable or attempt >= retry.max_attempts or self._closed:
+                self._count_drop(len(batch), acc.EXPORT_FAILED, message)
+                return
+            if self._accounting is not None:
+                self._accounting.retried(self.name, len(batch), message)
+            # Sleep, but wake at once when shutdown starts: the remaining attempt then runs immediately.
+            self._stopping.wait(retry.delay(attempt))
+            attempt += 1
+
+    def _export_once(self, batch: Sequence[ReadableSpan]) -> None:
+        exporter = self.exporter
+        export_batch = getattr(exporter, "export_batch", None)
+        try:
+            if export_batch is not None:
+                export_batch(batch)
+                return
+            result = exporter.export(batch)
+        except Exception as err:
+            retryable = getattr(err, "retryable", True)
+            raise _Failure(f"{type(err).__name__}: {err}", bool(retryable)) from None
+        if result is not SpanExportResult.SUCCESS:
+            raise _Failure(f"{type(exporter).__name__}.export returned {result}", True)
+
+    def _count_drop(self, count: int, reason: str, error: str | None = None) -> None:
+        if self._accounting is not None and not self._abandoned:
+            self._accounting.dropped(self.name, count, reason, error)
+
+    # -- flush and shutdown ---------------------------------------------------------------------
+
+    def force_flush(self, timeout: float) -> bool:
+        """Export what is queued now; True when it was done within ``timeout`` seconds."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return not self._queue
+        done = threading.Event()
+        with self._lock:
+            self._flush_requests.append(done)
+        self._wake.set()
+        return done.wait(timeout)
+
+    def shutdown(self) -> None:
+        """Stop taking spans, export what is queued within the shutdown bound, count the rest as dropped."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stopping.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self.queue_settings.shutdown_timeout)
+            if thread.is_alive():
+                with self._lock:
+                    left = len(self._queue) + self._in_flight
+                    self._queue.clear()
+                self._count_drop(left, acc.SHUTDOWN, "shutdown timeout")
+                self._abandoned = True
+                _log.warning(
+                    "otel-llm destination %r did not finish within %.1fs at shutdown",
+                    self.name,
+                    self.queue_settings.shutdown_timeout,
+                )
+        try:
+            self.exporter.shutdown()
+        except Exception as err:
+            report("processing.exporter_shutdown", err)

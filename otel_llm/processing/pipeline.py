@@ -1,0 +1,84 @@
+"""The destinations pipeline: one span processor that routes each ended span to its destinations.
+
+Per destination the chain is route/filter (here, on the application thread, a few attribute reads)
+→ bounded queue → worker: redact → export with retries (``destination.py``). Each destination gets
+its own redacted copy, so one destination's redaction never shows in another's data.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from otel_llm._safety import report
+from otel_llm.processing.accounting import Accounting
+from otel_llm.processing.destination import Destination
+from otel_llm.processing.routing import Router
+
+
+class Pipeline(SpanProcessor):
+    """Add to a TracerProvider with ``add_span_processor``; nothing else needs to export its spans."""
+
+    def __init__(
+        self,
+        destinations: Iterable[Destination],
+        *,
+        default_destinations: Iterable[str] | None = None,
+        tenants: Mapping[str, Sequence[str]] | None = None,
+        meter_provider: Any = None,
+    ) -> None:
+        self.destinations = {d.name: d for d in destinations}
+        defaults = list(self.destinations) if default_destinations is None else list(default_destinations)
+        self.router = Router({n: d.filter for n, d in self.destinations.items()}, defaults, tenants)
+        self.accounting = Accounting(self.destinations, meter_provider)
+        self._shutdown_lock = threading.Lock()
+        self._is_shutdown = False
+        for destination in self.destinations.values():
+            destination.start(self.accounting)
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        pass
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            if not span.context.trace_flags.sampled:
+                return
+            destinations = self.destinations
+            for name in self.router.route(span):
+                destinations[name].offer(span)
+        except Exception as err:  # a bug here must never reach the code that ended the span
+            report("processing.route", err)
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per destination: exported, dropped (by reason), retried, last success/error, queue depth."""
+        return self.accounting.snapshot()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        deadline = time.monotonic() + timeout_millis / 1000
+        ok = True
+        for destination in self.destinations.values():
+            ok = destination.force_flush(max(0.0, deadline - time.monotonic())) and ok
+        return ok
+
+    def shutdown(self) -> None:
+        """Drain every destination at once (each within its own bound), then log the totals."""
+        with self._shutdown_lock:
+            if self._is_shutdown:
+                return
+            self._is_shutdown = True
+        threads = [
+            threading.Thread(target=d.shutdown, name=f"otel-llm-shutdown-{d.name}", daemon=True)
+            for d in self.destinations.values()
+        ]
+        for thread in threads:
+            thread.start()
+        bound = max((d.queue_settings.shutdown_timeout for d in self.destinations.values()), default=0.0)
+        deadline = time.monotonic() + bound + 1.0
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.accounting.log_totals()
