@@ -1,7 +1,9 @@
 """otel-llm: OpenTelemetry-native observability for every LLM call.
 
 ``otel_llm.instrument()`` instruments every supported SDK that is installed;
-``otel_llm.uninstrument()`` undoes it. Zero-code use: ``opentelemetry-instrument python app.py``.
+``otel_llm.uninstrument()`` undoes it. ``otel_llm.configure("otel-llm.yaml")`` also puts the
+destinations pipeline (redaction, tenant routing, record exporters) in place from one file.
+Zero-code use: ``opentelemetry-instrument python app.py`` (with ``OTEL_LLM_CONFIG`` for the file).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from otel_llm._configure import configure
 from otel_llm.genai.capture import CaptureMode
 from otel_llm.instrumentation import installed_sdks, load_instrumentor
 from otel_llm.request_context import context
@@ -59,4 +62,4 @@ def uninstrument() -> None:
         load_instrumentor(sdk).uninstrument()
 
 
-__all__ = ["CaptureMode", "__version__", "context", "instrument", "uninstrument"]
+__all__ = ["CaptureMode", "__version__", "configure", "context", "instrument", "uninstrument"]

@@ -1,6 +1,7 @@
 """The ``otel-llm`` command. Subcommands keep room for more tools (the collector, config checks).
 
 ``otel-llm demo`` shows the telemetry of real openai (and anthropic) SDK calls against a local server, offline.
+``otel-llm check-config FILE`` validates a configuration file and prints its resolved pipelines.
 """
 
 from __future__ import annotations
@@ -17,6 +18,22 @@ def _demo(args: argparse.Namespace) -> int:
     from otel_llm.demo.app import run  # imports openai: only when the command needs it
 
     return run(capture_content=args.capture_content, as_json=args.json)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    """0 and the resolved pipelines; 1 and every problem for an invalid file; 2 when it cannot be read."""
+    from otel_llm.config import ConfigError, ConfigFileError, describe, load_config
+
+    try:
+        config = load_config(args.file)
+    except ConfigFileError as err:
+        print(f"otel-llm check-config: {err}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    sys.stdout.write(describe(config))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="print OTLP/JSON lines instead: one TracesData per span, then one MetricsData (step headers go to stderr)",
     )
     demo.set_defaults(func=_demo)
+
+    check = commands.add_parser(
+        "check-config",
+        help="validate a configuration file and print the resolved pipelines (secrets masked)",
+        description=(
+            "Load FILE as otel_llm.configure() would (${env:VAR} references substituted from this "
+            "environment), then print each destination with its effective redaction, filter, queue "
+            "and retries, and where each tenant's calls go. Exit status: 0 valid, 1 invalid (every "
+            "problem listed on stderr by key path), 2 the file cannot be read. See docs/configuration.md."
+        ),
+    )
+    check.add_argument("file", metavar="FILE", help="the YAML configuration file")
+    check.set_defaults(func=_check_config)
     return parser
 
 

@@ -95,7 +95,8 @@ METADATA_PREFIX: Final = "otel_llm.metadata."
 TENANT_ID: Final = "otel_llm.tenant.id"
 OPERATION_LABEL: Final = "otel_llm.operation.name"  # the caller's name for what the call is for
 EXCLUDE_DESTINATIONS: Final = "otel_llm.exclude_destinations"
-REDACT_CONTENT: Final = "otel_llm.redact.content"  # the request asked destinations to drop (True) or keep (False) content
+# The request asked destinations to drop (True) or keep (False) its content.
+REDACT_CONTENT: Final = "otel_llm.redact.content"
 METRIC_COST: Final = "otel_llm.client.cost"
 
 # Event carrying content when capture is in an EVENT mode.

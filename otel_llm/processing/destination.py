@@ -45,9 +45,10 @@ class QueueSettings:
         for key in ("max_size", "batch_size"):
             if getattr(self, key) < 1:
                 raise ValueError(f"queue.{key}: expected an integer >= 1, got {getattr(self, key)!r}")
-        for key in ("flush_interval", "shutdown_timeout"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"queue.{key}: expected seconds > 0, got {getattr(self, key)!r}")
+        if not self.flush_interval > 0:
+            raise ValueError(f"queue.flush_interval: expected seconds > 0, got {self.flush_interval!r}")
+        if not self.shutdown_timeout >= 0:
+            raise ValueError(f"queue.shutdown_timeout: expected seconds >= 0, got {self.shutdown_timeout!r}")
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,9 @@ class RetrySettings:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"retry.max_attempts: expected an integer >= 1, got {self.max_attempts!r}")
-        if not 0 < self.initial_backoff <= self.max_backoff:
+        if not 0 <= self.initial_backoff <= self.max_backoff:
             raise ValueError(
-                f"retry: expected 0 < initial_backoff <= max_backoff, got {self.initial_backoff!r} "
+                f"retry: expected 0 <= initial_backoff <= max_backoff, got {self.initial_backoff!r} "
                 f"and {self.max_backoff!r}"
             )
 

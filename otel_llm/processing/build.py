@@ -1,0 +1,129 @@
+"""A Pipeline from a validated configuration: one exporter, redactor, filter and queue per destination."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from otel_llm.processing.destination import Destination, QueueSettings, RetrySettings
+from otel_llm.processing.pipeline import Pipeline
+from otel_llm.processing.redaction import RedactionSettings, Redactor
+from otel_llm.processing.routing import Filter
+
+
+def _secret(value: Any) -> Any:
+    """The plain value of a pydantic SecretStr (or of anything else)."""
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else value
+
+
+def _headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
+    return {k: _secret(v) for k, v in (headers or {}).items()}
+
+
+def _otlp(dest: Any) -> SpanExporter:
+    compression = None if dest.compression == "none" else dest.compression
+    if dest.protocol == "grpc":
+        from grpc import Compression
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+        return GrpcExporter(
+            endpoint=dest.endpoint,
+            insecure=dest.insecure,
+            headers=_headers(dest.headers) or None,
+            timeout=dest.timeout,
+            compression=Compression.Gzip if compression == "gzip" else None,
+        )
+    from opentelemetry.exporter.otlp.proto.http import Compression as HttpCompression
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+    endpoint = dest.endpoint.rstrip("/")
+    if not endpoint.endswith("/v1/traces"):  # as OTEL_EXPORTER_OTLP_ENDPOINT: a base URL gets the signal path
+        endpoint += "/v1/traces"
+    return HttpExporter(
+        endpoint=endpoint,
+        headers=_headers(dest.headers) or None,
+        timeout=dest.timeout,
+        compression=HttpCompression.Gzip if compression == "gzip" else HttpCompression.NoCompression,
+    )
+
+
+def build_exporter(dest: Any) -> SpanExporter:
+    """The exporter a destination's configuration describes."""
+    kind = dest.type
+    if kind == "otlp":
+        return _otlp(dest)
+    if kind == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return ConsoleSpanExporter()
+    if kind == "file":
+        from otel_llm.exporters.file import FileExporter
+
+        return FileExporter(
+            path=dest.path, max_bytes=dest.max_bytes, rotate_every=dest.rotate_every, backups=dest.backups
+        )
+    if kind == "webhook":
+        from otel_llm.exporters.webhook import WebhookExporter
+
+        return WebhookExporter(url=dest.url, headers=_headers(dest.headers), format=dest.format, timeout=dest.timeout)
+    if kind == "s3":
+        from otel_llm.exporters.s3 import S3Exporter
+
+        return S3Exporter(
+            bucket=dest.bucket,
+            prefix=dest.prefix,
+            region=dest.region,
+            endpoint_url=dest.endpoint_url,
+            tenant_prefix=dest.tenant_prefix,
+            key_alias_prefix=dest.key_alias_prefix,
+            key_alias_attribute=dest.key_alias_attribute,
+            access_key_id=_secret(dest.access_key_id),
+            secret_access_key=_secret(dest.secret_access_key),
+            session_token=_secret(dest.session_token),
+        )
+    raise ValueError(f"destination type {kind!r} has no exporter")
+
+
+def build_destination(
+    name: str, dest: Any, redaction: Mapping[str, Any], exporter: SpanExporter | None = None
+) -> Destination:
+    f, q, r = dest.filter, dest.queue, dest.retry
+    return Destination(
+        name,
+        exporter if exporter is not None else build_exporter(dest),
+        redactor=Redactor(RedactionSettings(**redaction)),
+        filter=Filter(status=f.status, tags=frozenset(f.tags), sample_ratio=f.sample_ratio, genai_only=f.genai_only),
+        queue=QueueSettings(
+            max_size=q.max_size,
+            batch_size=q.batch_size,
+            flush_interval=q.flush_interval,
+            shutdown_timeout=q.shutdown_timeout,
+        ),
+        retry=RetrySettings(max_attempts=r.max_attempts, initial_backoff=r.initial_backoff, max_backoff=r.max_backoff),
+    )
+
+
+def build_pipeline(
+    config: Any,
+    *,
+    meter_provider: Any = None,
+    extra: Mapping[str, SpanExporter] | None = None,
+) -> Pipeline:
+    """The pipeline for ``config``; ``extra`` exporters (e.g. from OTEL_TRACES_EXPORTER) become
+    destinations too, under the global redaction settings, receiving what the defaults receive."""
+    destinations = [
+        build_destination(name, dest, config.redaction_for(name))
+        for name, dest in config.destinations.items()
+        if dest.enabled
+    ]
+    defaults = list(config.default_destination_names())
+    for name, exporter in (extra or {}).items():
+        destinations.append(
+            Destination(name, exporter, redactor=Redactor(RedactionSettings(**config.redaction_for(None))))
+        )
+        defaults.append(name)
+    tenants = {tenant: config.destinations_for_tenant(tenant) for tenant in config.tenants}
+    return Pipeline(destinations, default_destinations=defaults, tenants=tenants, meter_provider=meter_provider)
