@@ -106,7 +106,8 @@ def rss_mib() -> float:
 def run(name: str, spans: list[ReadableSpan], total: int, settings: RedactionSettings, directory: Path) -> None:
     path = directory / f"{name}.jsonl"
     queue = QueueSettings(max_size=total + 1, batch_size=512, flush_interval=0.2, shutdown_timeout=60)
-    pipeline = Pipeline([Destination("file", FileExporter(path=str(path)), redactor=Redactor(settings), queue=queue)])
+    exporter = FileExporter(path=str(path), max_bytes=0)
+    pipeline = Pipeline([Destination("file", exporter, redactor=Redactor(settings), queue=queue)])
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(total):
