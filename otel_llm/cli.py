@@ -15,9 +15,14 @@ from otel_llm.version import __version__
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from otel_llm.config import ConfigError
     from otel_llm.demo.app import run  # imports openai: only when the command needs it
 
-    return run(capture_content=args.capture_content, as_json=args.json)
+    try:
+        return run(capture_content=args.capture_content, as_json=args.json, config=args.config)
+    except ConfigError as err:
+        print(f"otel-llm demo: {err}", file=sys.stderr)
+        return 1
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -64,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help="print OTLP/JSON lines instead: one TracesData per span, then one MetricsData (step headers go to stderr)",
+    )
+    demo.add_argument(
+        "--config",
+        metavar="FILE",
+        help="also send the spans through the destinations pipeline of this configuration file "
+        "(docs/configuration.md) and print what each destination exported or dropped",
     )
     demo.set_defaults(func=_demo)
 

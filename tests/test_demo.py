@@ -832,3 +832,34 @@ def test_demo_labels_every_call_and_prices_the_claude_message(demo_plain: subpro
     inputs, outputs = int(attrs["gen_ai.usage.input_tokens"]), int(attrs["gen_ai.usage.output_tokens"])
     assert float(attrs["otel_llm.cost.usd"]) == pytest.approx((inputs * 1 + outputs * 5) / 1e6, rel=1e-9)
     assert "otel_llm.cost.usd" not in spans[0][1]  # the OpenAI-compatible demo server has no price list
+
+
+def test_demo_through_the_destinations_pipeline(tmp_path: Path) -> None:
+    env = {**clean_env(), "DEMO_AUDIT_FILE": str(tmp_path / "audit.jsonl"), "DEMO_TEAM_FILE": str(tmp_path / "team.jsonl")}
+    env["DEMO_FAILURES_FILE"] = str(tmp_path / "failures.jsonl")
+    result = subprocess.run(
+        [sys.executable, "-m", "otel_llm.cli", "demo", "--config", "examples/demo-destinations.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    team = [json.loads(line) for line in (tmp_path / "team.jsonl").read_text().splitlines()]
+    assert len(audit) == len(team) >= 5
+    assert not (tmp_path / "failures.jsonl").exists()  # no call failed: the failures-only destination got nothing
+    chat = next(r for r in audit if r["operation"] == "chat")
+    assert "[redacted" not in json.dumps(chat["input_messages"])  # audit keeps content
+    team_chat = next(r for r in team if r["id"] == chat["id"])
+    assert json.dumps(team_chat["input_messages"]).count("[redacted ") >= 1  # team gets placeholders
+    assert f"audit: exported={len(audit)} dropped=0 retried=0" in result.stdout
+
+
+def test_demo_with_an_invalid_config_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("destinations:\n  x: {type: file}\n")
+    result = run_demo("--config", str(bad))
+    assert result.returncode == 1
+    assert "destinations.x.path" in result.stderr

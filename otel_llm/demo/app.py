@@ -25,7 +25,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import otel_llm
-from otel_llm.demo.output import JsonSpanPrinter, ReadableSpanPrinter, format_metrics, otlp_metrics
+from otel_llm.demo.output import (
+    JsonSpanPrinter,
+    ReadableSpanPrinter,
+    format_destinations,
+    format_metrics,
+    otlp_metrics,
+)
 from otel_llm.demo.server import DemoServer
 
 try:
@@ -167,11 +173,14 @@ def _sdk_versions() -> str:
     return f"openai {openai.__version__} and anthropic {anthropic.__version__} SDKs"
 
 
-def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | None = None) -> int:
+def run(
+    *, capture_content: bool = False, as_json: bool = False, out: TextIO | None = None, config: str | None = None
+) -> int:
     """Run every step, print spans as they end and the metrics at the end; 0 when all went well.
 
     With ``as_json`` stdout carries only JSON lines (spans, then one metrics document); the
-    step headers go to stderr.
+    step headers go to stderr. With ``config`` (a configuration file) the spans also go through
+    its destinations pipeline, and what each destination exported or dropped is printed at the end.
     """
     out = out or sys.stdout
     notes = sys.stderr if as_json else out
@@ -191,6 +200,17 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
         steps += [(title, functools.partial(step, claude)) for title, step in ANTHROPIC_STEPS]
     status = 0
     instrumented = False
+    pipeline = None
+    settings: dict[str, Any] = {"capture_content": capture_content}
+    if config is not None:
+        from otel_llm._configure import instrumentation_settings, resolve_config
+
+        loaded = resolve_config(config)  # a ConfigError names the bad key before anything starts
+        pipeline = otel_llm.configure(
+            loaded, tracer_provider=tracer_provider, meter_provider=meter_provider, instrument=False
+        )
+        settings = {**settings, **instrumentation_settings(loaded)}
+        capture_content = bool(settings["capture_content"]) and settings["capture_content"] != "no_content"
     try:
         _write(notes, f"otel-llm demo: {_sdk_versions()} -> demo server at {server.url}")
         # The SDK builds its response models on first use (hundreds of ms for the Responses API);
@@ -199,9 +219,7 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
         for _, call in steps:
             with contextlib.suppress(Exception):
                 call()
-        otel_llm.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, capture_content=capture_content
-        )
+        otel_llm.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **settings)
         instrumented = True
         _write(notes, f"content capture: {'on' if capture_content else 'off'}\n")
         # Every call is labelled as an application would label it for chargeback (docs/context.md).
@@ -234,6 +252,8 @@ def run(*, capture_content: bool = False, as_json: bool = False, out: TextIO | N
         server.stop()
         tracer_provider.shutdown()
         meter_provider.shutdown()
+    if pipeline is not None:
+        _write(notes, format_destinations(pipeline.stats()))
     return status
 
 

@@ -86,6 +86,18 @@ def format_metrics(data: MetricsData | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_destinations(stats: Mapping[str, Mapping[str, Any]]) -> str:
+    """What each destination of the pipeline did, as the shutdown log line says it."""
+    lines = ["", "Destinations (otel-llm pipeline):"]
+    for name, s in stats.items():
+        dropped = s["dropped"]
+        reasons = f" ({', '.join(f'{r}={n}' for r, n in sorted(dropped.items()))})" if dropped else ""
+        lines.append(f"  {name}: exported={s['exported']} dropped={s['dropped_total']}{reasons} retried={s['retried']}")
+        if s.get("last_error"):
+            lines.append(f"    last error: {s['last_error']}")
+    return "\n".join(lines)
+
+
 def _number(value: float | int) -> str:
     return str(value) if isinstance(value, int) else f"{value:.4f}"
 
