@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_llm.config import Config, ConfigError, config_from_env, load_config
-from otel_llm.genai.capture import CAPTURE_ENV
+from otel_llm.genai.capture import CAPTURE_ENV, capture_mode_from_env
 from otel_llm.genai.cost import COST_ENV, PRICES_ENV
 from otel_llm.processing.build import build_pipeline
 from otel_llm.processing.pipeline import Pipeline
@@ -40,14 +40,32 @@ def resolve_config(config: str | os.PathLike[str] | Mapping[str, Any] | Config |
 
 
 def apply_policy(config: Config) -> None:
-    """The ``requests`` block, key by key: keys the file does not set keep their environment value."""
+    """The ``requests`` block, key by key: keys the file does not set keep their environment value.
+
+    Content stays on spans from now on: a request may not move it onto log events, which the
+    destinations pipeline does not see.
+    """
     requests = config.requests
     given = requests.model_fields_set
     configure_policy(
         disable_no_log=(not requests.allow_no_log) if "allow_no_log" in given else None,
         allow_capture_override=requests.allow_capture_override if "allow_capture_override" in given else None,
         baggage_keys=list(requests.baggage_keys) if "baggage_keys" in given else None,
+        content_on_spans_only=True,
     )
+
+
+def check_capture(config: Config) -> None:
+    """Content on log events would bypass the pipeline: refuse such a mode from the environment too."""
+    if config.capture_content is not None:
+        return  # the file's own value is checked when it is loaded
+    mode = capture_mode_from_env()
+    if mode.on_event:
+        raise ConfigError(
+            f"{CAPTURE_ENV}={os.environ.get(CAPTURE_ENV)}: content on log events bypasses the destinations "
+            "pipeline and its redaction; with a configuration file use SPAN_ONLY (or set capture_content "
+            "in the file)"
+        )
 
 
 def instrumentation_settings(config: Config) -> dict[str, Any]:
@@ -98,6 +116,7 @@ def configure(
     when the configuration is invalid.
     """
     cfg = resolve_config(config)
+    check_capture(cfg)
     if tracer_provider is None:
         current = trace.get_tracer_provider()
         if isinstance(current, TracerProvider):

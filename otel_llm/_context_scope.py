@@ -32,6 +32,9 @@ class Policy:
     disable_no_log: bool = False  # no_log=True in a block is ignored: every call keeps its span
     allow_capture_override: bool = False  # a block may widen content capture (it may always narrow it)
     baggage_keys: frozenset[str] = frozenset()  # labels written to and read from W3C baggage
+    # A destinations pipeline is in force: content only on spans, where redaction sees it, never on
+    # log events, which it does not route. Set by otel_llm.configure().
+    content_on_spans_only: bool = False
 
 
 # -- labels: what one block says, validated -------------------------------------------------------
@@ -237,6 +240,13 @@ class Scope:
         return _narrow(requested, configured)
 
 
+def _allowed(requested: CaptureMode | None, policy: Policy) -> CaptureMode | None:
+    """A block's capture request without its event part when content must stay on spans."""
+    if requested is None or not policy.content_on_spans_only or not requested.on_event:
+        return requested
+    return CaptureMode.SPAN_ONLY if requested.on_span else CaptureMode.NO_CONTENT
+
+
 def _scope(labels: _Labels, policy: Policy) -> Scope:
     return Scope(
         attributes=labels.attributes(),
@@ -244,7 +254,7 @@ def _scope(labels: _Labels, policy: Policy) -> Scope:
         exclude_destinations=labels.exclude,
         tenant_id=labels.tenant_id,
         # A request that asks for its content to be redacted gets none captured in the first place.
-        capture=CaptureMode.NO_CONTENT if labels.redact_content else labels.capture,
+        capture=CaptureMode.NO_CONTENT if labels.redact_content else _allowed(labels.capture, policy),
         allow_capture_override=policy.allow_capture_override,
         _labels=labels,
     )

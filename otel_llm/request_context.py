@@ -114,6 +114,7 @@ def configure_policy(
     disable_no_log: bool | None = None,
     allow_capture_override: bool | None = None,
     baggage_keys: Iterable[str] | str | None = None,
+    content_on_spans_only: bool | None = None,
 ) -> Policy:
     """Change the global policy (settings not given keep their value); returns the previous one.
 
@@ -128,6 +129,8 @@ def configure_policy(
         changes["allow_capture_override"] = bool(allow_capture_override)
     if baggage_keys is not None:
         changes["baggage_keys"] = _parse_baggage_keys(baggage_keys, "baggage_keys")
+    if content_on_spans_only is not None:
+        changes["content_on_spans_only"] = bool(content_on_spans_only)
     _install(Policy(**{**previous.__dict__, **changes}))
     return previous
 

@@ -30,3 +30,13 @@ def telemetry_content() -> Iterator[Telemetry]:
     instrumentor = instrument(t, capture_content="SPAN_ONLY")
     yield t
     instrumentor.uninstrument()
+
+
+@pytest.fixture(autouse=True)
+def _restore_request_policy() -> Iterator[None]:
+    """otel_llm.configure() changes the process-wide request policy: each test starts from the one before."""
+    from otel_llm.request_context import current_policy, reset_policy
+
+    previous = current_policy()
+    yield
+    reset_policy(previous)

@@ -7,8 +7,10 @@ later the collector's health API) and as OTel metrics, so a loss is never silent
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,6 +28,9 @@ EXPORT_FAILED = "export_failed"  # the exporter failed for good (non-retryable, 
 SHUTDOWN = "shutdown"  # still queued or in flight when the shutdown bound ran out, or ended after shutdown
 REDACTION_FAILED = "redaction_failed"  # the redactor raised: the span is dropped rather than sent unredacted
 DROP_REASONS = (QUEUE_FULL, EXPORT_FAILED, SHUTDOWN, REDACTION_FAILED)
+# The two fates of a span offered to a destination.
+EXPORTED = "exported"
+DROPPED = "dropped"
 
 METRIC_EXPORTED = "otel_llm.destination.spans.exported"
 METRIC_DROPPED = "otel_llm.destination.spans.dropped"
@@ -66,11 +71,12 @@ class Accounting:
     """Counts for every destination of one pipeline, as stats, OTel metrics and rate-limited log lines."""
 
     def __init__(self, names: Iterable[str], meter_provider: Any = None) -> None:
-        self._lock = threading.Lock()
-        self.stats = {name: DestinationStats() for name in names}
-        self._pending_warn: dict[str, Counter[str]] = {name: Counter() for name in self.stats}
-        self._last_warn: dict[str, float] = dict.fromkeys(self.stats, 0.0)
+        self._names = tuple(names)
+        self._reset()
         self._depth: dict[str, Callable[[], int]] = {}
+        if hasattr(os, "register_at_fork"):  # a forked child counts its own spans, with a fresh lock
+            ref = weakref.WeakMethod(self._reset)
+            os.register_at_fork(after_in_child=lambda: (m := ref()) and m())  # type: ignore[misc]
         meter = get_meter("otel_llm.processing", __version__, meter_provider)
         self._exported = meter.create_counter(METRIC_EXPORTED, unit="{span}", description="Spans a destination took")
         self._dropped = meter.create_counter(
@@ -85,6 +91,12 @@ class Accounting:
             unit="{span}",
             description="Spans waiting per destination",
         )
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self.stats = {name: DestinationStats() for name in self._names}
+        self._pending_warn: dict[str, Counter[str]] = {name: Counter() for name in self._names}
+        self._last_warn: dict[str, float] = dict.fromkeys(self._names, 0.0)
 
     def watch_depth(self, name: str, depth: Callable[[], int]) -> None:
         self._depth[name] = depth

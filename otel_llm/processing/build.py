@@ -112,18 +112,25 @@ def build_pipeline(
     meter_provider: Any = None,
     extra: Mapping[str, SpanExporter] | None = None,
 ) -> Pipeline:
-    """The pipeline for ``config``; ``extra`` exporters (e.g. from OTEL_TRACES_EXPORTER) become
+    """The pipeline for ``config``. ``extra`` exporters (e.g. from OTEL_TRACES_EXPORTER) become
     destinations too, under the global redaction settings, receiving what the defaults receive."""
     destinations = [
-        build_destination(name, dest, config.redaction_for(name))
-        for name, dest in config.destinations.items()
-        if dest.enabled
+        build_destination(name, dest, config.redaction_for(name)) for name, dest in config.enabled().items()
     ]
     defaults = list(config.default_destination_names())
     for name, exporter in (extra or {}).items():
+        if name in config.destinations:
+            raise ValueError(
+                f"exporters: {name!r} is already a destination of the configuration; give the exporter another name"
+            )
         destinations.append(
             Destination(name, exporter, redactor=Redactor(RedactionSettings(**config.redaction_for(None))))
         )
         defaults.append(name)
-    tenants = {tenant: config.destinations_for_tenant(tenant) for tenant in config.tenants}
+    # Only tenants with a route of their own; the others fall through to the defaults (extras included).
+    tenants = {
+        tenant_id: config.destinations_for_tenant(tenant_id)
+        for tenant_id, tenant in config.tenants.items()
+        if not tenant.logging or tenant.destinations is not None
+    }
     return Pipeline(destinations, default_destinations=defaults, tenants=tenants, meter_provider=meter_provider)

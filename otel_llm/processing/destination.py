@@ -79,7 +79,12 @@ class _Failure(Exception):
 
 
 class Destination:
-    """A named exporter with its own redaction, filter, queue and retry policy."""
+    """A named exporter with its own redaction, filter, queue and retry policy.
+
+    Every span offered is settled exactly once: exported, or dropped with a reason. The counters
+    ``_offered`` / ``_settled`` (spans taken into the queue / spans whose fate is counted) let a
+    flush wait for what was queued when it was asked, even while new spans keep arriving.
+    """
 
     def __init__(
         self,
@@ -104,20 +109,22 @@ class Destination:
             ref = weakref.WeakMethod(self._after_fork)
             os.register_at_fork(after_in_child=lambda: (m := ref()) and m())  # type: ignore[misc]
 
-    def _init_state(self) -> None:
+    def _init_state(self, closed: bool = False) -> None:
         self._queue: deque[ReadableSpan] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._flush_requests: list[threading.Event] = []
-        self._in_flight = 0
-        self._closed = False
-        self._abandoned = False  # shutdown gave up waiting: whatever the worker still does is already counted
+        self._flush_requests: list[tuple[int, threading.Event]] = []
+        self._offered = 0  # spans appended to the queue, ever
+        self._settled = 0  # of those, spans exported or counted as dropped
+        self._in_flight = 0  # spans taken from the queue and not yet settled
+        self._closed = closed
+        self._abandoned = False  # shutdown gave up waiting: what the worker still holds is counted already
         self._thread: threading.Thread | None = None
 
     def _after_fork(self) -> None:
-        self._init_state()
-        if self._accounting is not None:
+        self._init_state(closed=self._closed)
+        if self._accounting is not None and not self._closed:
             self.start(self._accounting)
 
     # -- application side -----------------------------------------------------------------------
@@ -131,6 +138,11 @@ class Destination:
     def depth(self) -> int:
         return len(self._queue) + self._in_flight
 
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
     def offer(self, span: ReadableSpan) -> None:
         """Queue a span; never blocks. A full queue or a closed destination counts the span as dropped."""
         with self._lock:
@@ -140,10 +152,11 @@ class Destination:
                 reason = acc.QUEUE_FULL
             else:
                 self._queue.append(span)
+                self._offered += 1
                 if len(self._queue) >= self.queue_settings.batch_size:
                     self._wake.set()
                 return
-        self._count_drop(1, reason)
+        self._count(acc.DROPPED, 1, reason)
 
     # -- worker ---------------------------------------------------------------------------------
 
@@ -163,21 +176,15 @@ class Destination:
             detach(token)
 
     def _drain(self) -> None:
-        """Export everything queued now, batch by batch, then answer flush requests."""
+        """Export everything queued now, batch by batch."""
         while True:
             with self._lock:
-                if not self._queue:
-                    waiting, self._flush_requests = self._flush_requests, []
-                    break
+                if not self._queue or self._abandoned:
+                    return
                 n = min(len(self._queue), self.queue_settings.batch_size)
                 batch = [self._queue.popleft() for _ in range(n)]
                 self._in_flight = n
-            try:
-                self._process(batch)
-            finally:
-                self._in_flight = 0
-        for event in waiting:
-            event.set()
+            self._process(batch)
 
     def _process(self, batch: list[ReadableSpan]) -> None:
         redactor = self.redactor
@@ -188,7 +195,7 @@ class Destination:
                     clean.append(redactor.redact(span))
                 except Exception as err:  # never export a span we could not redact
                     report("processing.redact", err)
-                    self._count_drop(1, acc.REDACTION_FAILED, f"redaction failed: {type(err).__name__}")
+                    self._settle(1, acc.DROPPED, acc.REDACTION_FAILED, f"redaction failed: {type(err).__name__}")
             batch = clean
         if batch:
             self._export(batch)
@@ -202,13 +209,12 @@ class Destination:
             except _Failure as err:
                 message, retryable = str(err), err.retryable
             else:
-                if self._accounting is not None and not self._abandoned:
-                    self._accounting.exported(self.name, len(batch))
+                self._settle(len(batch), acc.EXPORTED)
                 return
             if not retryable or attempt >= retry.max_attempts or self._closed:
-                self._count_drop(len(batch), acc.EXPORT_FAILED, message)
+                self._settle(len(batch), acc.DROPPED, acc.EXPORT_FAILED, message)
                 return
-            if self._accounting is not None:
+            if self._accounting is not None and not self._abandoned:
                 self._accounting.retried(self.name, len(batch), message)
             # Sleep, but wake at once when shutdown starts: the remaining attempt then runs immediately.
             self._stopping.wait(retry.delay(attempt))
@@ -228,22 +234,48 @@ class Destination:
         if result is not SpanExportResult.SUCCESS:
             raise _Failure(f"{type(exporter).__name__}.export returned {result}", True)
 
-    def _count_drop(self, count: int, reason: str, error: str | None = None) -> None:
-        if self._accounting is not None and not self._abandoned:
-            self._accounting.dropped(self.name, count, reason, error)
+    def _settle(self, count: int, outcome: str, reason: str = "", error: str | None = None) -> None:
+        """Count the fate of ``count`` spans the worker held, once; answer the flushes they complete."""
+        with self._lock:
+            if self._abandoned:  # shutdown counted them already
+                return
+            self._in_flight -= count
+            self._settled += count
+            settled = self._settled
+            done = [event for target, event in self._flush_requests if target <= settled]
+            if done:
+                self._flush_requests = [(t, e) for t, e in self._flush_requests if t > settled]
+        self._count(outcome, count, reason, error)
+        for event in done:
+            event.set()
+
+    def _count(self, outcome: str, count: int, reason: str = "", error: str | None = None) -> None:
+        accounting = self._accounting
+        if accounting is None:
+            return
+        if outcome == acc.EXPORTED:
+            accounting.exported(self.name, count)
+        else:
+            accounting.dropped(self.name, count, reason, error)
 
     # -- flush and shutdown ---------------------------------------------------------------------
 
-    def force_flush(self, timeout: float) -> bool:
-        """Export what is queued now; True when it was done within ``timeout`` seconds."""
-        thread = self._thread
-        if thread is None or not thread.is_alive():
-            return not self._queue
+    def request_flush(self) -> threading.Event:
+        """An event set once every span queued now is settled (exported or counted as dropped)."""
         done = threading.Event()
         with self._lock:
-            self._flush_requests.append(done)
+            if self._settled >= self._offered or self._abandoned:
+                done.set()
+            else:
+                self._flush_requests.append((self._offered, done))
         self._wake.set()
-        return done.wait(timeout)
+        return done
+
+    def force_flush(self, timeout: float) -> bool:
+        """Export what is queued now; True when it was done within ``timeout`` seconds."""
+        if not self.running:
+            return not self._queue
+        return self.request_flush().wait(timeout)
 
     def shutdown(self) -> None:
         """Stop taking spans, export what is queued within the shutdown bound, count the rest as dropped."""
@@ -258,10 +290,13 @@ class Destination:
             thread.join(self.queue_settings.shutdown_timeout)
             if thread.is_alive():
                 with self._lock:
+                    self._abandoned = True
                     left = len(self._queue) + self._in_flight
                     self._queue.clear()
-                self._count_drop(left, acc.SHUTDOWN, "shutdown timeout")
-                self._abandoned = True
+                    waiting, self._flush_requests = self._flush_requests, []
+                self._count(acc.DROPPED, left, acc.SHUTDOWN, "shutdown timeout")
+                for _, event in waiting:
+                    event.set()
                 _log.warning(
                     "otel-llm destination %r did not finish within %.1fs at shutdown",
                     self.name,

@@ -59,11 +59,10 @@ class Pipeline(SpanProcessor):
         return self.accounting.snapshot()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Ask every destination at once, then wait: a hung destination does not delay the others."""
         deadline = time.monotonic() + timeout_millis / 1000
-        ok = True
-        for destination in self.destinations.values():
-            ok = destination.force_flush(max(0.0, deadline - time.monotonic())) and ok
-        return ok
+        waits = [d.request_flush() for d in self.destinations.values() if d.running]
+        return all([event.wait(max(0.0, deadline - time.monotonic())) for event in waits])
 
     def shutdown(self) -> None:
         """Drain every destination at once (each within its own bound), then log the totals."""

@@ -2,14 +2,16 @@
 
 Exporters here are scripted implementations of the SDK's SpanExporter interface (the contract any
 third-party exporter follows): they fail, hang or succeed on cue. Real exporters against real
-servers are exercised in tests/processing/test_destinations_e2e.py.
+servers are exercised in test_leak.py, test_isolation.py and test_down_destinations.py.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -230,3 +232,85 @@ def test_drops_are_logged_once_per_interval(rigs: list[Rig], caplog: pytest.LogC
     assert len(warnings) == 1
     assert "queue_full" in warnings[0].getMessage()
     hung.release.set()
+
+
+def test_force_flush_is_not_held_up_by_a_hung_destination(rigs: list[Rig]) -> None:
+    hung = ScriptedExporter(hang=True)
+    healthy = InMemorySpanExporter()
+    slow_flush = {"flush_interval": 60, "shutdown_timeout": 0.1}
+    rig = Rig(
+        [Destination("hung", hung, queue=QueueSettings(**slow_flush)), Destination("healthy", healthy, queue=QueueSettings(**slow_flush))]
+    )
+    rigs.append(rig)
+    rig.spans(5)
+    assert rig.pipeline.force_flush(500) is False  # the hung one did not finish...
+    assert len(healthy.get_finished_spans()) == 5  # ...and the healthy one was flushed all the same
+    hung.release.set()
+
+
+def test_a_flush_waits_for_what_was_queued_even_under_steady_load(rigs: list[Rig]) -> None:
+    out = InMemorySpanExporter()
+    rig = Rig([Destination("d", out, queue=QueueSettings(batch_size=50, flush_interval=60))])
+    rigs.append(rig)
+    stop = threading.Event()
+
+    def producer() -> None:
+        while not stop.is_set():
+            rig.spans(10)
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    try:
+        rig.spans(7)
+        before = rig.pipeline.destinations["d"]._offered
+        assert rig.pipeline.force_flush(5_000)
+        assert len(out.get_finished_spans()) >= before
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_every_span_is_counted_once_when_shutdown_gives_up(rigs: list[Rig]) -> None:
+    hung = ScriptedExporter(hang=True)
+    rig = Rig(
+        [Destination("d", hung, redactor=BrokenRedactor(), queue=QueueSettings(batch_size=10, shutdown_timeout=0.2))]
+    )
+    rig.spans(10)  # one batch: m1 fails redaction, the other nine hang in export
+    assert wait_until(lambda: hung.calls == 1)
+    rig.provider.shutdown()
+    hung.release.set()
+    time.sleep(0.1)  # the worker finishes the abandoned export now: it must not count it again
+    stats = rig.pipeline.stats()["d"]
+    assert stats["dropped"] == {acc.REDACTION_FAILED: 1, acc.SHUTDOWN: 9}
+    assert stats["exported"] == 0
+
+
+def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_has_its_own_queue_worker_and_counts(tmp_path: Path) -> None:
+    from otel_llm.exporters.file import FileExporter
+
+    rig = Rig([Destination("f", FileExporter(path=str(tmp_path / "calls.jsonl")), queue=QueueSettings(flush_interval=0.05))])
+    rig.spans(3)
+    assert rig.pipeline.force_flush()
+    pid = os.fork()
+    if pid == 0:  # the child: its spans reach the file through its own worker; it starts from zero
+        code = 1
+        try:
+            rig.spans(2)
+            ok = rig.pipeline.force_flush(5_000)
+            code = 0 if ok and rig.pipeline.stats()["f"]["exported"] == 2 else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert rig.pipeline.stats()["f"]["exported"] == 3
+    rig.provider.shutdown()
