@@ -29,7 +29,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
@@ -62,6 +62,49 @@ def _is_default_host(host: str) -> bool:
     return ("." not in host and ":" not in host) or is_local_host(host)
 
 
+ENTRY_FORMS = "a host, host:port, *.suffix, IP network, 'default', '*' or 'none'"
+
+
+class Entry(NamedTuple):
+    """One parsed allow-list entry. ``kind``: ``none``, ``all``, ``default``, ``suffix`` (``value``:
+    ``.example.com``), ``network`` (an ``ip_network``), ``host_port`` (``host:port``) or ``host``."""
+
+    kind: str
+    value: Any = None
+
+
+def parse_entry(entry: str) -> Entry:
+    """One entry of ``OTEL_LLM_PROPAGATE_TO`` (or ``propagate_to``), compared without case and
+    surrounding spaces; an empty entry (``a,,b``) means nothing. ValueError when it is none of the
+    forms: the configuration file rejects such an entry, the environment variable warns and skips it.
+    """
+    text = entry.strip().lower()
+    if not text or text == "none":
+        return Entry("none")
+    if text == "*":
+        return Entry("all")
+    if text == "default":
+        return Entry("default")
+    if text.startswith("*."):
+        if _is_host(text[2:]):
+            return Entry("suffix", text[1:])
+    else:
+        try:
+            return Entry("network", ipaddress.ip_network(text.strip("[]"), strict=False))
+        except ValueError:
+            pass
+        host, sep, port = text.rpartition(":")
+        if sep and port.isascii() and port.isdigit() and 0 < int(port) < 65536 and _is_host(host):
+            return Entry("host_port", f"{host}:{int(port)}")
+        if _is_host(text):
+            return Entry("host", text)
+    raise ValueError(f"expected {ENTRY_FORMS}, got {entry!r}")
+
+
+def _is_host(text: str) -> bool:
+    return bool(text) and all(_LABEL.fullmatch(part) for part in text.split("."))
+
+
 class PropagationPolicy:
     """An allow-list of hosts; ``allows(host, port)`` is cached per endpoint."""
 
@@ -77,35 +120,27 @@ class PropagationPolicy:
         self._suffixes: list[str] = []
         self._networks: list[_Network] = []
         for raw in entries:
-            self._add(raw.strip().lower())
+            self._add(raw)
         self.allows = lru_cache(maxsize=256)(self._allows)
 
-    def _add(self, entry: str) -> None:
-        if not entry or entry == "none":
+    def _add(self, raw: str) -> None:
+        try:
+            entry = parse_entry(raw)
+        except ValueError:
+            _log.warning("%s: %r is not %s; ignored", PROPAGATE_ENV, raw.strip(), ENTRY_FORMS)
             return
-        if entry == "*":
+        if entry.kind == "all":
             self.everything = True
-        elif entry == "default":
+        elif entry.kind == "default":
             self.defaults = True
-        elif entry.startswith("*."):
-            self._suffixes.append(entry[1:])
-        else:
-            try:
-                self._networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-                return
-            except ValueError:
-                pass
-            host, sep, port = entry.rpartition(":")
-            if sep and port.isdigit() and host and all(_LABEL.fullmatch(part) for part in host.split(".")):
-                self._host_ports.add(entry)
-            elif all(_LABEL.fullmatch(part) for part in entry.split(".")):
-                self._hosts.add(entry)
-            else:
-                _log.warning(
-                    "%s: %r is not a host, host:port, *.suffix, IP network, 'default', '*' or 'none'; ignored",
-                    PROPAGATE_ENV,
-                    entry,
-                )
+        elif entry.kind == "suffix":
+            self._suffixes.append(entry.value)
+        elif entry.kind == "network":
+            self._networks.append(entry.value)
+        elif entry.kind == "host_port":
+            self._host_ports.add(entry.value)
+        elif entry.kind == "host":
+            self._hosts.add(entry.value)
 
     def _allows(self, host: str, port: int | None) -> bool:
         host = host.lower()

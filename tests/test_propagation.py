@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import threading
@@ -15,8 +16,9 @@ from opentelemetry import baggage
 from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 
+from otel_llm.config import ConfigError, load_config
 from otel_llm.demo.server import DemoServer
-from otel_llm.propagation import PropagationPolicy
+from otel_llm.propagation import Entry, PropagationPolicy, parse_entry
 from tests.support import OPENAI_MAJOR, Telemetry, instrument, json_response, make_client
 
 CHAT = {
@@ -93,6 +95,62 @@ def test_malformed_entry_is_reported_and_skipped(caplog: pytest.LogCaptureFixtur
         policy = PropagationPolicy("http://gpu-box:8000/v1,gpu-box")
     assert "'http://gpu-box:8000/v1' is not a host" in caplog.text
     assert policy.allows("gpu-box", 8000)
+
+
+@pytest.mark.parametrize(
+    ("entry", "parsed"),
+    [
+        ("none", Entry("none")),
+        ("", Entry("none")),
+        ("*", Entry("all")),
+        (" Default ", Entry("default")),
+        ("*.Internal.example.com", Entry("suffix", ".internal.example.com")),
+        ("10.20.0.0/16", Entry("network", ipaddress.ip_network("10.20.0.0/16"))),
+        ("10.20.1.7", Entry("network", ipaddress.ip_network("10.20.1.7/32"))),
+        ("fd00::/8", Entry("network", ipaddress.ip_network("fd00::/8"))),
+        ("[fd00::1]", Entry("network", ipaddress.ip_network("fd00::1/128"))),
+        ("GPU-box:08000", Entry("host_port", "gpu-box:8000")),
+        ("vllm", Entry("host", "vllm")),
+        ("gpu_box.example.com", Entry("host", "gpu_box.example.com")),
+    ],
+)
+def test_parse_entry(entry: str, parsed: Entry) -> None:
+    assert parse_entry(entry) == parsed
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["not a host!!", "http://gpu-box:8000/v1", "gpu-box:", "gpu-box:0", "gpu-box:65536", "gpu-box:\uff18\uff10", "*.",
+     "**.example.com", "-bad.example.com", "a..b", "a,b", "*.a b"],
+)
+def test_invalid_entries_fail_to_load_and_warn_from_the_environment(
+    entry: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_entry(entry)
+    expected = f"expected a host, host:port, *.suffix, IP network, 'default', '*' or 'none', got {entry!r}"
+    assert str(caught.value) == expected
+    # the same rule in the configuration file: an error naming the key path
+    with pytest.raises(ConfigError) as config_error:
+        load_config({"propagation": {"propagate_to": ["default", entry]}})
+    assert [str(p) for p in config_error.value.problems] == [f"propagation.propagate_to[1]: {expected}"]
+    # and in the policy (the environment variable, instrument(propagate_to=...)): a warning, the entry skipped
+    with caplog.at_level(logging.WARNING):
+        policy = PropagationPolicy(["default", entry])
+    assert f"{entry.strip()!r} is not a host" in caplog.text
+    assert policy.allows("vllm", 8000) and not policy.allows("api.openai.com", 443)
+
+
+def test_entries_the_file_accepts_are_those_the_policy_applies(caplog: pytest.LogCaptureFixture) -> None:
+    entries = ["default", "gpu.example.com", "llm.example.net:8443", "*.inference.example.org", "203.0.113.0/24", "none"]
+    config = load_config({"propagation": {"propagate_to": entries}})
+    assert config.propagation is not None and config.propagation.propagate_to == tuple(entries)
+    with caplog.at_level(logging.WARNING):
+        policy = PropagationPolicy(",".join(config.propagation.propagate_to))  # as _configure hands them on
+    assert caplog.text == ""
+    assert policy.allows("gpu.example.com", 443) and policy.allows("llm.example.net", 8443)
+    assert policy.allows("a.inference.example.org", 443) and policy.allows("203.0.113.9", 80)
+    assert not policy.allows("api.openai.com", 443)
 
 
 # -- through the openai SDK ---------------------------------------------------------------------

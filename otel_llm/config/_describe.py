@@ -1,13 +1,13 @@
 """``describe(config)``: the resolved pipelines in words, for ``otel-llm check-config`` and logs.
 
 What each destination receives (its effective redaction, filter, queue, retries) and which
-tenant's calls go where. Secrets show as ``****``, also a password inside a URL.
+tenant's calls go where. Secrets show as ``****``, also inside a URL: each URL shown goes through
+``otel_llm._urls.masked_url`` (userinfo password and query values masked).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
@@ -41,7 +41,7 @@ def describe(config: Config) -> str:
     marked = False
     for name, dest in config.destinations.items():
         lines.append("")
-        lines.append(f"  {name}: {dest.type} -> {_mask_url(dest.target)}" + ("" if dest.enabled else "  (disabled)"))
+        lines.append(f"  {name}: {dest.type} -> {dest.target}" + ("" if dest.enabled else "  (disabled)"))
         if not dest.enabled:
             continue
         own = dest.redaction.model_fields_set if dest.redaction is not None else set()
@@ -145,18 +145,6 @@ def _value(name: str, value: Any) -> str:
 
 def _word(flag: bool) -> str:
     return "true" if flag else "false"
-
-
-def _mask_url(target: str) -> str:
-    """A URL's password as ``****`` (``https://user:****@host``); other text as it is."""
-    try:
-        parts = urlsplit(target)
-    except ValueError:
-        return target
-    if parts.password is None:
-        return target
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:{MASK}@{host}"))
 
 
 def _routes(config: Config) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
+from otel_llm._urls import masked_url
 from otel_llm.config._redaction import RedactionBlock
 from otel_llm.config._types import (
     AnyText,
@@ -25,8 +26,7 @@ from otel_llm.config._types import (
     Text,
     problem,
 )
-
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+from otel_llm.exporters.file import DEFAULT_MAX_BYTES
 
 
 class FilterSettings(Block):
@@ -88,7 +88,8 @@ class DestinationBase(Block):
 
     @property
     def target(self) -> str:
-        """Where the destination sends spans, for ``describe`` and log lines."""
+        """Where the destination sends spans, for ``describe`` and log lines: each URL in it masked
+        (``masked_url``: no userinfo password, no query value)."""
         return ""
 
 
@@ -108,7 +109,7 @@ class OtlpDestination(DestinationBase):
 
     @property
     def target(self) -> str:
-        return self.endpoint
+        return masked_url(self.endpoint)
 
 
 class FileDestination(DestinationBase):
@@ -136,7 +137,7 @@ class WebhookDestination(DestinationBase):
 
     @property
     def target(self) -> str:
-        return self.url
+        return masked_url(self.url)
 
 
 class S3Destination(DestinationBase):
@@ -167,7 +168,7 @@ class S3Destination(DestinationBase):
     @property
     def target(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix.lstrip('/')}"
-        return where + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+        return where + (f" at {masked_url(self.endpoint_url)}" if self.endpoint_url else "")
 
 
 class ConsoleDestination(DestinationBase):

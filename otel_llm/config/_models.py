@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     PrivateAttr,
@@ -37,6 +38,7 @@ from otel_llm.config._types import (
     problem,
 )
 from otel_llm.genai.cost import _custom_cards
+from otel_llm.propagation import ENTRY_FORMS, parse_entry
 
 BAGGAGE_LABELS = ("tags", "user", "session", "tenant")
 CAPTURE_VALUES = ("no_content", "span_only", "true", "false")
@@ -81,10 +83,22 @@ class ModelPrice(TypedDict):
     cache_write: NotRequired[PerMillion]  # type: ignore[valid-type]
 
 
+def _propagation_entry(value: str) -> str:
+    """An entry as ``OTEL_LLM_PROPAGATE_TO`` reads it (``otel_llm.propagation.parse_entry``'s rules)."""
+    try:
+        parse_entry(value)
+    except ValueError:
+        raise expected(f"expected {ENTRY_FORMS}") from None
+    return value.strip()
+
+
+PropagationEntry = Annotated[Text, AfterValidator(_propagation_entry)]
+
+
 class Propagation(Block):
     """Which model servers receive trace headers."""
 
-    propagate_to: tuple[Text, ...] | None = Field(
+    propagate_to: tuple[PropagationEntry, ...] | None = Field(
         None,
         description="entries as OTEL_LLM_PROPAGATE_TO: default, a host, host:port, *.suffix, an IP network, *, none",
     )
@@ -104,7 +118,11 @@ class Tenant(Block):
     """A tenant's own destinations, or ``logging: false``; neither: the default destinations."""
 
     destinations: tuple[Text, ...] | None = Field(None, description="names of destinations; [] sends nothing")
-    logging: Bool = Field(True, description="false: nothing is exported for this tenant (e.g. GDPR)")
+    logging: Bool = Field(
+        True,
+        description="false: no span carrying this tenant id is exported (e.g. GDPR); spans without a tenant "
+        "(the application's own) still go to the default destinations",
+    )
 
     @model_validator(mode="after")
     def _one_route(self) -> Tenant:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from otel_llm._urls import MASK
+
 # Keys whose values (and everything under them) are secrets: never shown in errors or describe().
 SECRET_KEYS = frozenset({"headers", "hash_key", "access_key_id", "secret_access_key", "session_token"})
-MASK = "****"
 _SHOWN_CHARS = 60
 
 

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from otel_llm._urls import masked_url
+from otel_llm.config._problems import shown
+
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 _DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*", re.IGNORECASE)
@@ -200,8 +203,11 @@ def _is_http_url(value: str) -> bool:
 
 
 def _url_check(value: Any) -> str:
-    if not isinstance(value, str) or not _is_http_url(value):
-        raise expected("expected an http:// or https:// URL with a host")
+    what = "expected an http:// or https:// URL with a host"
+    if not isinstance(value, str):
+        raise expected(what)
+    if not _is_http_url(value):  # the value shown masked: it may hold a password or a token
+        raise problem(f"{what}, got {shown(masked_url(value))}")
     return value.strip()
 
 

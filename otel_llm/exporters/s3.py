@@ -12,22 +12,29 @@ percent-encoded into one path segment each: an id cannot add a ``/`` or climb wi
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import threading
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from otel_llm.exporters._records import ExportError, RecordExporter
+from otel_llm.exporters._records import ExportError, RecordExporter, after_fork_in_child
 from otel_llm.records import attribute_dict, encode
 from otel_llm.version import __version__
 
 CONTENT_TYPE = "application/x-ndjson"
 NONE_SEGMENT = "_none"  # tenant or alias missing
 _MAX_SEGMENT = 128
+# botocore's defaults (60 s read timeout, 3 attempts in standard mode) times the pipeline's retries
+# could hold a destination's worker for many minutes on a store that hangs.
+CONNECT_TIMEOUT = 5  # seconds to open a connection
+READ_TIMEOUT = 30  # seconds without a byte from the store, per read
+MAX_ATTEMPTS = 2  # botocore's attempts per put_object (one quick retry); the pipeline retries batches
 # Error codes S3 (and S3-compatible stores) use to say "slow down", whatever the HTTP status.
 _THROTTLING = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests", "RequestTimeout"}
@@ -53,9 +60,18 @@ class S3Exporter(RecordExporter):
 
     Credentials: the three key arguments when given, else the standard AWS chain (environment,
     shared config and credentials files, SSO, container and instance roles). ``endpoint_url`` points
-    at an S3-compatible store (path-style addressing is used there). botocore retries little (the
-    pipeline retries whole batches with backoff). The client is created once; boto3 clients are
-    thread-safe.
+    at an S3-compatible store (path-style addressing is used there).
+
+    Time bounds: the client connects within ``CONNECT_TIMEOUT`` (5 s), waits at most
+    ``READ_TIMEOUT`` (30 s) for each read of the answer, and botocore makes at most
+    ``MAX_ATTEMPTS`` (2) attempts per object: a store that hangs holds one object for about
+    2 x (5 + 30) s (plus botocore's short backoff), where botocore's defaults (60 s reads, 3
+    attempts) allowed minutes. The pipeline retries the whole batch (``retry.max_attempts``, with
+    backoff) on top of that, so a hung store costs about ``retry.max_attempts`` x 70 s per batch.
+
+    The client is created once; boto3 clients are thread-safe. After ``os.fork()`` the child makes
+    its own client on its first batch: the parent's pooled connections (and any lock a parent
+    thread held) are not used there. A ``client`` passed in is kept as it is, also in a child.
     """
 
     def __init__(
@@ -81,12 +97,35 @@ class S3Exporter(RecordExporter):
         self.tenant_prefix = tenant_prefix
         self.key_alias_prefix = key_alias_prefix
         self.key_alias_attribute = key_alias_attribute
-        self._client = client if client is not None else _make_client(
-            region, endpoint_url, access_key_id, secret_access_key, session_token
-        )
+        self._make: Callable[[], Any] | None = None
+        if client is None:
+            self._make = functools.partial(
+                _make_client, region, endpoint_url, access_key_id, secret_access_key, session_token
+            )
+            client = self._make()  # now: a missing boto3 or a bad option fails at start-up
+        self._client: Any = client
+        self._client_lock = threading.Lock()
         import botocore.exceptions as botocore_errors
 
         self._errors = botocore_errors
+        after_fork_in_child(self, S3Exporter._after_fork_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: a new lock, and a new client on the first batch (not the parent's)."""
+        self._client_lock = threading.Lock()
+        if self._make is not None:
+            self._client = None  # the parent's client is dropped unused: its sockets are the parent's too
+
+    def client(self) -> Any:
+        """The boto3 S3 client (made again, once, in a forked child)."""
+        client = self._client
+        if client is None:
+            with self._client_lock:
+                if self._client is None:
+                    assert self._make is not None
+                    self._client = self._make()
+                client = self._client
+        return client
 
     # -- keys ------------------------------------------------------------------------------------
 
@@ -127,7 +166,7 @@ class S3Exporter(RecordExporter):
         errors = self._errors
         where = f"s3://{self.bucket}/{key}"
         try:
-            self._client.put_object(
+            self.client().put_object(
                 Bucket=self.bucket, Key=key, Body=body, ContentType=CONTENT_TYPE, ContentEncoding="gzip"
             )
         except errors.ClientError as err:
@@ -144,7 +183,7 @@ class S3Exporter(RecordExporter):
             raise ExportError(f"{where}: {type(err).__name__}: {err}", True) from None
 
     def close(self) -> None:
-        close = getattr(self._client, "close", None)
+        close = getattr(self._client, "close", None)  # None also when a forked child made none yet
         if close is not None:
             close()
 
@@ -162,9 +201,10 @@ def _make_client(
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("the s3 destination needs boto3: pip install 'otel-llm[s3]'") from err
     options: dict[str, Any] = {
-        "retries": {"mode": "standard", "max_attempts": 3},  # the pipeline retries whole batches
-        "connect_timeout": 10,
-        "read_timeout": 60,
+        # total_max_attempts counts the first attempt (botocore's max_attempts counts retries only).
+        "retries": {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},  # the pipeline retries batches
+        "connect_timeout": CONNECT_TIMEOUT,
+        "read_timeout": READ_TIMEOUT,
         "user_agent_extra": f"otel-llm/{__version__}",
     }
     if endpoint_url:

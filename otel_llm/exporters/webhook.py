@@ -4,7 +4,9 @@ One request per batch: a JSON array of records (``format="json_array"``, ``appli
 or one record per line (``format="ndjson"``, ``application/x-ndjson``). The standard library's
 ``urllib`` does the HTTP, so no HTTP client instrumentation of the application sees it (and
 instrumentation is suppressed around it in any case). Proxies come from the usual environment
-variables. Header values are treated as secrets: no message or log line ever contains them.
+variables. Header values are treated as secrets: no message or log line ever contains them; the
+URL appears in messages through ``otel_llm._urls.masked_url`` (userinfo password and query values
+masked).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from otel_llm._urls import masked_url
 from otel_llm.exporters._records import ExportError, RecordExporter
 from otel_llm.records import encode
 from otel_llm.version import __version__
@@ -34,16 +37,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
-
-
-def _safe_url(url: str) -> str:
-    """The URL without credentials or query string (either may hold a token)."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return urllib.parse.urlunsplit((parts.scheme, host + port, parts.path, "", ""))
 
 
 class WebhookExporter(RecordExporter):
@@ -65,7 +58,7 @@ class WebhookExporter(RecordExporter):
         super().__init__()
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url: expected an http:// or https:// URL, got {_safe_url(url)!r}")
+            raise ValueError(f"url: expected an http:// or https:// URL, got {masked_url(url)!r}")
         if format not in FORMATS:
             raise ValueError(f"format: expected 'json_array' or 'ndjson', got {format!r}")
         if not timeout > 0:
@@ -73,7 +66,7 @@ class WebhookExporter(RecordExporter):
         self.url = url
         self.format = format
         self.timeout = float(timeout)
-        self._display_url = _safe_url(url)
+        self._display_url = masked_url(url)
         self._headers: dict[str, str] = {"User-Agent": USER_AGENT}
         for name, value in (headers or {}).items():
             if not isinstance(name, str) or not name or any(c in name for c in "\r\n:"):

@@ -78,6 +78,21 @@ def test_secrets_are_not_printed(tmp_path: Path) -> None:
     assert SECRET not in result.stdout and "headers={authorization: ****}" in result.stdout
 
 
+def test_secrets_in_urls_are_not_printed(tmp_path: Path) -> None:
+    """The review's case: a webhook token in the query string, a password in an S3 endpoint_url."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "destinations:\n"
+        "  w: {type: webhook, url: 'https://hooks.example.com/llm?token=${env:TOKEN}'}\n"
+        "  s: {type: s3, bucket: b, endpoint_url: 'http://minio:${env:TOKEN}@minio.local:9000'}\n"
+    )
+    result = run("otel_llm.cli", "check-config", str(path), env={"TOKEN": SECRET})
+    assert result.returncode == 0, result.stderr
+    assert SECRET not in result.stdout
+    assert "  w: webhook -> https://hooks.example.com/llm?token=****\n" in result.stdout
+    assert "  s: s3 -> s3://b/ at http://minio:****@minio.local:9000\n" in result.stdout
+
+
 def test_a_file_that_cannot_be_read_exits_2(tmp_path: Path) -> None:
     missing = tmp_path / "missing.yaml"
     result = run("otel_llm.cli", "check-config", str(missing))

@@ -149,6 +149,26 @@ def test_secrets_are_masked() -> None:
     assert text.count("hash_key=****") == 4  # the global line and each destination
 
 
+def test_secrets_in_urls_are_masked_each_url_on_its_own() -> None:
+    config = load_config(
+        {
+            "destinations": {
+                "w": {"type": "webhook", "url": f"https://hooks.example.com/in?token={SECRET}&team=a"},
+                "o": {"type": "otlp", "endpoint": f"https://u:{SECRET}@otlp.example.com:4318/v1/traces?key={SECRET}"},
+                "s": {"type": "s3", "bucket": "b", "endpoint_url": f"http://minio:{SECRET}@minio.local:9000/?sig={SECRET}"},
+                "t": {"type": "webhook", "url": f"https://{SECRET}@hooks.example.com/in"},
+            },
+        }
+    )
+    text = describe(config)
+    assert "PLANTEDSECRET" not in text
+    assert "  w: webhook -> https://hooks.example.com/in?token=****&team=****\n" in text
+    assert "  o: otlp -> https://u:****@otlp.example.com:4318/v1/traces?key=****\n" in text
+    # the S3 target is "s3://bucket/prefix at <endpoint_url>": the endpoint is masked as a URL of its own
+    assert "  s: s3 -> s3://b/ at http://minio:****@minio.local:9000/?sig=****\n" in text
+    assert "  t: webhook -> https://****@hooks.example.com/in\n" in text
+
+
 def test_the_documented_check_config_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     found = blocks()
     index = next(i for i, (info, _) in enumerate(found) if info == "yaml check-config")

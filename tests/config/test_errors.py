@@ -63,6 +63,26 @@ CASES = [
     ({"propagation": {"propagate_to": "default"}}, "propagation.propagate_to: expected a list, got 'default'"),
     ({"propagation": {"propagate_to": ["default", 10]}}, "propagation.propagate_to[1]: expected a non-empty string, got 10"),
     (
+        {"propagation": {"propagate_to": ["default", "not a host!!"]}},
+        "propagation.propagate_to[1]: expected a host, host:port, *.suffix, IP network, 'default', '*' or 'none', "
+        "got 'not a host!!'",
+    ),
+    (
+        {"propagation": {"propagate_to": ["http://gpu-box:8000/v1"]}},
+        "propagation.propagate_to[0]: expected a host, host:port, *.suffix, IP network, 'default', '*' or 'none', "
+        "got 'http://gpu-box:8000/v1'",
+    ),
+    (
+        {"propagation": {"propagate_to": ["gpu-box:99999"]}},
+        "propagation.propagate_to[0]: expected a host, host:port, *.suffix, IP network, 'default', '*' or 'none', "
+        "got 'gpu-box:99999'",
+    ),
+    (
+        {"propagation": {"propagate_to": ["*."]}},
+        "propagation.propagate_to[0]: expected a host, host:port, *.suffix, IP network, 'default', '*' or 'none', "
+        "got '*.'",
+    ),
+    (
         {"requests": {"baggage_keys": ["tags", "email"]}},
         "requests.baggage_keys[1]: expected one of tags, user, session, tenant, got 'email'",
     ),
@@ -167,6 +187,14 @@ CASES = [
         "destinations.f.rotate_every: expected one of hourly, daily, got 'weekly'",
     ),
     ({"destinations": {"w": {"type": "webhook", "url": "ftp://x"}}}, "destinations.w.url: expected an http:// or https:// URL with a host, got 'ftp://x'"),
+    (  # a URL quoted in an error is masked as describe() masks it
+        {"destinations": {"w": {"type": "webhook", "url": "ftp://u:s3cr3t@x/p?token=s3cr3t&v=2"}}},
+        "destinations.w.url: expected an http:// or https:// URL with a host, got 'ftp://u:****@x/p?token=****&v=****'",
+    ),
+    (
+        {"destinations": {"s": {"type": "s3", "bucket": "b", "endpoint_url": "minio:9000?key=s3cr3t"}}},
+        "destinations.s.endpoint_url: expected an http:// or https:// URL with a host, got 'minio:9000?key=****'",
+    ),
     (
         {"destinations": {"w": {"type": "webhook", "url": "http://x", "format": "csv"}}},
         "destinations.w.format: expected one of json_array, ndjson, got 'csv'",

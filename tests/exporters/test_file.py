@@ -4,12 +4,19 @@ concurrent writers, and failures."""
 from __future__ import annotations
 
 import calendar
+import errno
+import gc
 import json
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -17,6 +24,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from otel_llm.exporters import ExportError, FileExporter
 from otel_llm.records import dumps, to_record
+from tests.exporters._fork import Skip, in_child, needs_fork
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "record.schema.json").read_text())
 
@@ -279,3 +287,225 @@ def test_invalid_arguments(tmp_path, kwargs, message):
     with pytest.raises(ValueError) as caught:
         FileExporter(path=tmp_path / "calls.jsonl", **kwargs)
     assert str(caught.value) == message
+
+
+# -- a batch is all or nothing ----------------------------------------------------------------------
+
+
+def records_of(*sizes: int, start: int = 0) -> list[dict]:
+    """Records whose JSON lines are exactly ``size`` bytes (newline included), with ids start, start+1, ..."""
+    out = []
+    for i, size in enumerate(sizes, start):
+        record = {"id": f"r{i:03d}", "pad": ""}
+        record["pad"] = "x" * (size - len(dumps(record)) - 1)
+        assert len(dumps(record)) + 1 == size
+        out.append(record)
+    return out
+
+
+def ids_in(*paths: Path) -> list[str]:
+    return [r["id"] for path in paths if path.exists() for r in lines(path)]
+
+
+@needs_fork
+def test_a_short_write_is_undone_and_the_retry_writes_each_line_once(tmp_path):
+    """The OS takes part of a line (RLIMIT_FSIZE: the write stops at the limit, the next fails with
+    EFBIG): the torn tail is truncated away, and the retry of the batch leaves no duplicate."""
+    resource = pytest.importorskip("resource")
+    path = tmp_path / "calls.jsonl"
+    first, batch = records_of(100, 100), records_of(100, 100, 100, start=2)
+
+    def child() -> None:
+        exporter = FileExporter(path=path, max_bytes=0)
+        exporter.send(first, [])
+        before = path.read_bytes()
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) + 150, hard))  # 1.5 lines of 3 fit
+        with pytest.raises(ExportError) as caught:
+            exporter.send(batch, [])
+        assert caught.value.retryable is True  # EFBIG: a retry can succeed once there is room
+        assert "File too large" in str(caught.value)
+        assert path.read_bytes() == before  # no torn line
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        exporter.send(batch, [])  # the pipeline's retry
+        exporter.shutdown()
+        assert ids_in(path) == ["r000", "r001", "r002", "r003", "r004"]
+
+    in_child(child)
+
+
+@needs_fork
+def test_a_failure_after_a_rotation_undoes_both_files(tmp_path):
+    """Lines written before a size rotation are in the rotated file when the new file's write fails:
+    both are truncated back, so the retry writes each line once."""
+    resource = pytest.importorskip("resource")
+    path = tmp_path / "calls.jsonl"
+    first = records_of(100)
+    batch = records_of(100, 400, 100, start=1)  # 2 x 100 fit; the 400-byte line goes into a new file
+
+    def child() -> None:
+        clock = Clock()
+        exporter = FileExporter(path=path, max_bytes=250, backups=10, clock=clock)
+        exporter.send(first, [])
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300, hard))  # the old file reaches 200; the new one stops at 300
+        with pytest.raises(ExportError) as caught:
+            exporter.send(batch, [])
+        assert caught.value.retryable is True
+        (backup,) = exporter.backup_files()  # the rotation happened
+        assert ids_in(backup) == ["r000"] and backup.stat().st_size == 100  # its batch line is gone
+        assert path.read_bytes() == b""  # and the torn 400-byte line
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        clock.now += 1
+        exporter.send(batch, [])
+        exporter.shutdown()
+        assert ids_in(*exporter.backup_files(), path) == ["r000", "r001", "r002", "r003"]
+
+    in_child(child)
+
+
+@needs_fork
+def test_a_failed_rotation_undoes_the_lines_written_before_it():
+    """The rename of a size rotation fails (the directory is read-only): the lines the batch wrote
+    to the file before it are truncated away."""
+    directory = Path(tempfile.mkdtemp(prefix="otel-llm-ro-"))  # pytest's own tmp dirs are private to root
+    path = directory / "calls.jsonl"
+    first, batch = records_of(100), records_of(100, 100, 100, start=1)
+    try:
+        if os.geteuid() == 0:
+            os.chown(directory, 65534, 65534)
+
+        def child() -> None:
+            if os.geteuid() == 0:  # root writes to read-only directories: become nobody
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            exporter = FileExporter(path=path, max_bytes=250, clock=Clock())
+            exporter.send(first, [])
+            os.chmod(directory, 0o555)
+            if os.access(directory, os.W_OK):
+                raise Skip("a read-only directory is still writable here")
+            with pytest.raises(ExportError) as caught:
+                exporter.send(batch, [])  # 100 + 100 fit, then the rotation's rename fails
+            assert "Permission denied" in str(caught.value)
+            assert caught.value.retryable is False  # EACCES: as before, a retry cannot help until it is fixed
+            assert ids_in(path) == ["r000"] and path.stat().st_size == 100
+            os.chmod(directory, 0o755)
+            exporter.send(batch, [])
+            exporter.shutdown()
+            assert ids_in(*exporter.backup_files(), path) == ["r000", "r001", "r002", "r003"]
+
+        in_child(child)
+    finally:
+        os.chmod(directory, 0o755)
+        shutil.rmtree(directory)
+
+
+class FailsMidway:
+    """The exporter's file as the OS may behave: a write takes half the data (a short write, as
+    write(2) may return), then ``meanwhile`` runs and the next write fails with EIO."""
+
+    def __init__(self, real: Any, meanwhile: Callable[[], None]) -> None:
+        self.real, self.meanwhile, self.calls = real, meanwhile, 0
+
+    def write(self, data: Any) -> int:
+        self.calls += 1
+        if self.calls == 1:
+            return self.real.write(bytes(data[: len(data) // 2]))
+        self.meanwhile()
+        raise OSError(errno.EIO, "Input/output error")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def failing_midway(exporter: FileExporter, monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
+    original = exporter._open
+
+    def open_failing() -> None:
+        original()
+        exporter._file = FailsMidway(exporter._file, meanwhile)
+
+    monkeypatch.setattr(exporter, "_open", open_failing)
+
+
+def test_a_write_failing_midway_is_undone(tmp_path, monkeypatch):
+    path = tmp_path / "calls.jsonl"
+    path.write_bytes(dumps({"id": "earlier"}).encode() + b"\n")
+    before = path.read_bytes()
+    exporter = FileExporter(path=path)
+    failing_midway(exporter, monkeypatch, lambda: None)
+    with pytest.raises(ExportError) as caught:
+        exporter.send(records_of(100, 100), [])
+    assert caught.value.retryable is True
+    assert path.read_bytes() == before
+    monkeypatch.undo()
+    exporter.send(records_of(100, 100), [])
+    assert ids_in(path) == ["earlier", "r000", "r001"]
+
+
+def test_an_undo_that_would_cut_another_writers_lines_is_refused_and_not_retryable(tmp_path, monkeypatch):
+    path = tmp_path / "calls.jsonl"
+    other = b'{"id":"other-process"}\n'
+
+    def another_writer_appends() -> None:
+        with open(path, "ab") as f:
+            f.write(other)
+
+    exporter = FileExporter(path=path)
+    failing_midway(exporter, monkeypatch, another_writer_appends)
+    with pytest.raises(ExportError) as caught:
+        exporter.send(records_of(100, 100), [])
+    assert caught.value.retryable is False  # a retry would duplicate the half line already there
+    assert "could not be removed" in str(caught.value) and "another writer" in str(caught.value)
+    assert path.read_bytes().endswith(other)  # the other writer's line is kept
+
+
+# -- os.fork() ------------------------------------------------------------------------------------
+
+
+@needs_fork
+def test_a_forked_child_writes_even_when_a_parent_thread_held_the_lock(tmp_path):
+    path = tmp_path / "calls.jsonl"
+    exporter = FileExporter(path=path)
+    exporter.send(records_of(50), [])
+    held, release = threading.Event(), threading.Event()
+
+    def worker_in_the_middle_of_a_batch() -> None:
+        with exporter._lock:
+            held.set()
+            release.wait(30)
+
+    worker = threading.Thread(target=worker_in_the_middle_of_a_batch)
+    worker.start()
+    assert held.wait(5)
+    try:
+
+        def child() -> None:  # the lock was held at the fork: without the at-fork reset this hangs
+            exporter.send(records_of(50, start=1), [])
+            exporter.shutdown()
+
+        in_child(child)
+    finally:
+        release.set()
+        worker.join()
+    exporter.send(records_of(50, start=2), [])  # the parent's own handle still works, and appends
+    exporter.shutdown()
+    assert ids_in(path) == ["r000", "r001", "r002"]
+
+
+def test_the_fork_handler_does_not_keep_the_exporter_alive(tmp_path):
+    exporter = FileExporter(path=tmp_path / "calls.jsonl")
+    ref = weakref.ref(exporter)
+    del exporter
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_default_max_bytes_is_defined_once():
+    from otel_llm.config import _destinations
+    from otel_llm.exporters import file
+
+    assert _destinations.DEFAULT_MAX_BYTES is file.DEFAULT_MAX_BYTES
+    assert _destinations.FileDestination.model_fields["max_bytes"].default == file.DEFAULT_MAX_BYTES
+    assert "DEFAULT_MAX_BYTES =" not in Path(_destinations.__file__).read_text()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import http.server
 import json
 import logging
+import threading
 import time
 import uuid
 from typing import Any
@@ -15,6 +17,8 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from otel_llm.exporters import ExportError
 from otel_llm.records import to_record
+from tests.exporters._fork import in_child, needs_fork
+from tests.exporters.conftest import START
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
@@ -204,3 +208,69 @@ def test_segment():
 def test_bucket_is_required():
     with pytest.raises(ValueError, match="bucket: expected a bucket name"):
         S3Exporter(bucket="")
+
+
+def test_the_client_is_bounded_in_time(moto_endpoint, bucket):
+    """botocore's defaults (60 s reads, 3 attempts) times the pipeline's retries could hold a worker
+    for many minutes: the client connects within 5 s, waits 30 s per read, makes 2 attempts."""
+    from otel_llm.exporters import s3
+
+    config = exporter_for(moto_endpoint, bucket).client().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (s3.CONNECT_TIMEOUT, s3.READ_TIMEOUT) == (5, 30)
+    assert config.retries == {"mode": "standard", "total_max_attempts": s3.MAX_ATTEMPTS} and s3.MAX_ATTEMPTS == 2
+
+
+def test_botocore_makes_two_attempts_per_object(make_spans):
+    """A store answering 503 gets 2 PUTs per object from botocore (then the pipeline decides)."""
+    puts: list[str] = []
+
+    class Unavailable(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            puts.append(self.path)
+            body = b"<Error><Code>ServiceUnavailable</Code><Message>down</Message></Error>"
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        exporter = exporter_for(f"http://127.0.0.1:{server.server_address[1]}", "b")
+        with pytest.raises(ExportError) as caught:
+            exporter.export_batch(make_spans(1))
+        assert caught.value.retryable is True
+        assert len(puts) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@needs_fork
+def test_a_forked_child_makes_its_own_client(moto_endpoint, bucket, make_spans):
+    exporter = exporter_for(moto_endpoint, bucket)
+    first, in_the_child, last = make_spans(1), make_spans(1, start_ns=START + 10**9), make_spans(1, start_ns=START + 2 * 10**9)
+    exporter.export_batch(first)  # the parent's client now holds a pooled connection
+    parent_client = exporter.client()
+
+    def child() -> None:
+        assert exporter._client is None  # dropped at the fork, unused: its connections are the parent's
+        exporter.export_batch(in_the_child)
+        assert exporter.client() is not parent_client
+
+    in_child(child)
+    exporter.export_batch(last)  # the parent's connection was not disturbed
+    assert exporter.client() is parent_client
+    assert len(objects(moto_endpoint, bucket)) == 3
+
+
+def test_an_injected_client_is_kept_after_fork():
+    sentinel = object()
+    exporter = S3Exporter(bucket="b", client=sentinel)
+    exporter._after_fork_in_child()
+    assert exporter.client() is sentinel
