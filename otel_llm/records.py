@@ -106,16 +106,21 @@ def is_llm_span(span: ReadableSpan) -> bool:
     return attributes is not None and A.OPERATION_NAME in attributes
 
 
-def attribute_dict(span: ReadableSpan) -> Mapping[str, Any]:
-    """The span's attributes as a plain mapping, read fast.
+def plain_attributes(attributes: Any) -> Mapping[str, Any]:
+    """Attributes (of a span, event or link) as a plain mapping, read fast.
 
-    ``span.attributes`` is a read-only proxy over the SDK's BoundedAttributes, whose iteration runs
-    Python code per key; its inner dict is read directly when it is there (a read, never a write).
+    The SDK's BoundedAttributes runs Python code per key when iterated; its inner dict is read
+    directly when it is there (a read, never a write).
     """
+    if type(attributes) is BoundedAttributes:
+        return attributes._dict
+    return attributes or {}
+
+
+def attribute_dict(span: ReadableSpan) -> Mapping[str, Any]:
+    """The span's attributes as a plain mapping (``span.attributes`` is a read-only proxy)."""
     raw = getattr(span, "_attributes", None)
-    if type(raw) is BoundedAttributes:
-        return raw._dict
-    return span.attributes or {}
+    return plain_attributes(raw) if raw is not None else (span.attributes or {})
 
 
 def _plain(value: Any) -> Any:

@@ -25,9 +25,19 @@ if TYPE_CHECKING:
 _CONTENT_KEYS = (A.SYSTEM_INSTRUCTIONS, A.INPUT_MESSAGES, A.OUTPUT_MESSAGES, A.TOOL_DEFINITIONS)
 
 
+def _json_default(value: Any) -> Any:
+    """bytes as their UTF-8 text; anything else unserialisable as its string."""
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def to_json(value: Any) -> str:
-    """Compact JSON for content attributes; anything unserialisable becomes its string."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Compact JSON for content attributes, as the instrumentation and the redactor write them."""
+    return _ENCODER.encode(value)
 
 
 def error_type(exc: BaseException) -> str:

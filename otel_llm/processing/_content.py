@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from otel_llm.genai import attributes as A
+from otel_llm.genai.invocation import to_json
 from otel_llm.processing._media import blob_placeholder, is_placeholder
 
 # GenAI content attributes (JSON in the "parts" shape). gen_ai.tool.definitions is not content: it stays.
@@ -62,20 +63,17 @@ SUFFIX = "…[truncated {} chars]"
 _SCALAR = (str, int, float, bool)
 
 Slot = tuple[Any, Any]  # (container, key or index) of one string inside parsed JSON
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def dumps(value: Any) -> str:
-    """JSON as the instrumentation writes it (compact, UTF-8 kept)."""
-    return _ENCODER.encode(value)
 
 
 def redacted(value: Any) -> str:
     """``[redacted N chars]``: N is the length of the string, or of the JSON of anything else.
-    Placeholders stay as they are, so a span redacted twice (SDK, then collector) keeps its sizes."""
+    A string that is exactly one placeholder (``_media.PLACEHOLDER``: ``[redacted N chars]``,
+    ``[media ...]``, ``[REDACTED:<kind>]``, ...) stays as it is, so a span redacted twice (SDK, then
+    collector) keeps its sizes; anything more than a placeholder (``"[redacted 5 chars] my text"``,
+    ``"[media ] my text"``) is content and is measured."""
     if isinstance(value, str) and is_placeholder(value):
         return value
-    n = len(value) if isinstance(value, str) else len(dumps(value))
+    n = len(value) if isinstance(value, str) else len(to_json(value))
     return f"[redacted {n} chars]"
 
 
@@ -91,7 +89,7 @@ def drop(text: str) -> str:
         return redacted(text)
     if not isinstance(value, list):
         return redacted(text)
-    return dumps([_drop_item(item) for item in value])
+    return to_json([_drop_item(item) for item in value])
 
 
 def _drop_item(item: Any) -> Any:
@@ -247,11 +245,16 @@ def truncate(value: Any, slots: list[Slot], limit: int, text: str | None = None)
     """The JSON of ``value`` within ``limit`` characters: the longest strings in ``slots`` are cut to a
     common length (the largest that fits), so short values stay whole. The structure is never cut:
     when it alone is longer than ``limit``, every slot is cut to its suffix and the result is longer."""
-    text = dumps(value) if text is None else text  # the caller's dumps(value), when it has it
+    text = to_json(value) if text is None else text  # the caller's to_json(value), when it has it
     if len(text) <= limit or not slots:
         return text
+    # Placeholders (a blob's media placeholder, a value already cut to its suffix) are never cut
+    # (again): truncating twice changes nothing more.
+    slots = [(c, k) for c, k in slots if not is_placeholder(c[k])]
+    if not slots:
+        return text
     originals = [c[k] for c, k in slots]
-    encoded = [len(dumps(s)) for s in originals]
+    encoded = [len(to_json(s)) for s in originals]
     plain = [e == len(s) + 2 for s, e in zip(originals, encoded, strict=True)]  # no escapes: JSON length is len + 2
     base = len(text)
 
@@ -268,7 +271,7 @@ def truncate(value: Any, slots: list[Slot], limit: int, text: str | None = None)
             else:
                 new = _cut_at(s, cap)
                 if new is not s:
-                    total += len(dumps(new)) - e
+                    total += len(to_json(new)) - e
         return total
 
     lo, hi = 0, max(len(s) for s in originals)
@@ -281,4 +284,4 @@ def truncate(value: Any, slots: list[Slot], limit: int, text: str | None = None)
                 hi = mid
     for (container, key), s in zip(slots, originals, strict=True):
         container[key] = _cut_at(s, lo)
-    return dumps(value)
+    return to_json(value)

@@ -3,6 +3,10 @@
 ``[media image/png 1234 bytes sha256:0123456789abcdef]``: the type, the decoded size and the start of
 the SHA-256 of the decoded bytes, so the same image can be recognised across calls without being
 stored. The placeholder has no quotes or backslashes, so data URIs can be replaced inside raw JSON.
+
+``is_placeholder`` recognises the exact shape of every placeholder redaction writes (this one,
+``[redacted N chars]``, ``[REDACTED:<kind>]``, ...), so a second redaction leaves them as they are;
+text that merely starts like one (``"[media ] my diagnosis"``) is not a placeholder.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import base64
 import binascii
 import hashlib
 import re
+
+from otel_llm.processing._secrets import SECRET_KINDS
 
 OCTET_STREAM = "application/octet-stream"
 _TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
@@ -21,6 +27,19 @@ DATA_URI = re.compile(
 )
 
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+# A MIME type as placeholders write it: type/subtype tokens (RFC 6838: up to 127 characters each), no parameters.
+_MIME = r"[A-Za-z0-9!#$&^_.+-]{1,127}/[A-Za-z0-9!#$&^_.+-]{1,127}"
+_MIME_TYPE = re.compile(_MIME)
+# Every placeholder redaction writes, whole: a value is one only when it matches from start to end.
+PLACEHOLDER = re.compile(
+    r"\[(?:"
+    r"redacted [0-9]{1,20} chars"
+    rf"|media {_MIME} [0-9]{{1,20}} bytes sha256:[0-9a-f]{{16}}"
+    rf"|REDACTED(?::(?:{'|'.join(SECRET_KINDS)}))?"
+    r"|EMAIL|PHONE|CARD"
+    r")\]"
+    r"|…\[truncated [0-9]{1,20} chars\]"  # a value cut to nothing but the truncation suffix
+)
 
 
 def decode_base64(text: str) -> bytes:
@@ -39,6 +58,12 @@ def decode_base64(text: str) -> bytes:
 
 
 def placeholder(mime: str | None, data: bytes) -> str:
+    """``[media <mime> <n> bytes sha256:<16 hex>]``; the MIME type without its parameters, and
+    ``application/octet-stream`` when it is missing or not a ``type/subtype`` token pair."""
+    if mime is not None:
+        mime = mime.partition(";")[0].strip()
+        if _MIME_TYPE.fullmatch(mime) is None:
+            mime = None
     return f"[media {mime or OCTET_STREAM} {len(data)} bytes sha256:{hashlib.sha256(data).hexdigest()[:16]}]"
 
 
@@ -55,7 +80,8 @@ def replace_data_uris(text: str) -> str:
 
 
 def is_placeholder(text: str) -> bool:
-    return text.startswith("[media ") or text.startswith("[redacted ")
+    """True when the whole of ``text`` is one placeholder (``PLACEHOLDER``), nothing before or after."""
+    return text[:1] in ("[", "…") and PLACEHOLDER.fullmatch(text) is not None
 
 
 def blob_placeholder(content: str, mime: str | None) -> str:

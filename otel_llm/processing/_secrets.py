@@ -89,6 +89,8 @@ _SECRET_SPECS: tuple[tuple[str, str, int, str], ...] = (
         r"""[ \t]*(?:\\?["'])?(?i:bearer|token)[ \t]+(?P<v3>[A-Za-z0-9._~+/-]{8,}=*)""",
     ),
 )
+# The kinds a found secret is named by in its placeholder, ``[REDACTED:<kind>]``.
+SECRET_KINDS: tuple[str, ...] = (*dict.fromkeys(kind for _, kind, _, _ in _SECRET_SPECS), "custom")
 # The domain of an e-mail, from its "@"; the local part is found backwards by _local_part_start.
 _EMAIL_SPEC = r"@(?<=[A-Za-z0-9._%+-]@)[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9])"
 

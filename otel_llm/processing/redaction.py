@@ -5,6 +5,10 @@ very same span otherwise (the original is never modified: other destinations sha
 message content keeping its structure, scrubs secrets and chosen PII from every string (span,
 events, links, status, resource), replaces inline media by a placeholder, truncates long content
 keeping JSON valid, and hashes or drops user identifiers. docs/redaction.md describes each setting.
+
+Attribute values are whatever the SDK accepts: besides strings and numbers, ``bytes`` (decoded as
+UTF-8, errors replaced, and redacted as text: they come back as ``str``), and sequences and
+mappings of any of these, nested (walked; mapping keys are scrubbed too).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
@@ -22,6 +27,7 @@ from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Link, Status
 
 from otel_llm.genai import attributes as A
+from otel_llm.genai.invocation import to_json
 from otel_llm.processing import _content
 from otel_llm.processing._content import (
     CONTENT_ATTRIBUTES,
@@ -32,6 +38,7 @@ from otel_llm.processing._content import (
 from otel_llm.processing._media import replace_data_uris
 from otel_llm.processing._secrets import Scrubber, is_secret_key
 from otel_llm.processing._settings import DEFAULT_IDENTIFIER_ATTRIBUTES, RedactionSettings
+from otel_llm.records import plain_attributes
 
 __all__ = [
     "CONTENT_ATTRIBUTES",
@@ -57,13 +64,13 @@ _CACHE_MAX_LEN = 256  # strings up to this length are cached (model names, ids, 
 _CACHE_SIZE = 8192
 _CONTENT_CACHE_MAX_LEN = 16384
 _CONTENT_CACHE_SIZE = 128
+_SCALARS = frozenset((int, float, bool, type(None)))  # attribute values that are never changed (but under secret keys)
+_HASHED = re.compile(r"sha256:[0-9a-f]{32}")  # an identifier hashed by an earlier redaction
 
 
-def _attribute_dict(attributes: Any) -> Mapping[str, Any]:
-    """The plain dict inside SDK BoundedAttributes (read only), else the mapping itself."""
-    if type(attributes) is BoundedAttributes:
-        return attributes._dict
-    return attributes or {}
+def _decode(value: bytes | bytearray) -> str:
+    """A bytes attribute value as text: UTF-8, undecodable bytes replaced (it is then redacted as text)."""
+    return value.decode("utf-8", "replace")
 
 
 def _like(original: Any, new: dict[str, Any]) -> Any:
@@ -113,7 +120,7 @@ class Redactor:
     def redact(self, span: ReadableSpan) -> ReadableSpan:
         """The span as this destination may see it; ``span`` itself when nothing had to change."""
         raw = span._attributes
-        attrs = _attribute_dict(raw)
+        attrs = plain_attributes(raw)
         wish = attrs.get(REDACT_CONTENT)
         drop = self._drop
         if wish is True:
@@ -157,17 +164,19 @@ class Redactor:
     def _events(self, events: Sequence[Event], drop: bool) -> Any:
         out = None
         for i, event in enumerate(events):
-            new = self._attributes(_attribute_dict(event.attributes), drop)
-            if new is not None:
+            new = self._attributes(plain_attributes(event.attributes), drop)
+            name = self._text(event.name)
+            if new is not None or name is not event.name:
                 if out is None:
                     out = list(events)
-                out[i] = Event(event.name, _like(event.attributes, new), event.timestamp)
+                attributes = event.attributes if new is None else _like(event.attributes, new)
+                out[i] = Event(name, attributes, event.timestamp)
         return None if out is None else _list_like(events, out)
 
     def _links(self, links: Sequence[Link], drop: bool) -> Any:
         out = None
         for i, link in enumerate(links):
-            new = self._attributes(_attribute_dict(link.attributes), drop)
+            new = self._attributes(plain_attributes(link.attributes), drop)
             if new is not None:
                 if out is None:
                     out = list(links)
@@ -179,7 +188,7 @@ class Redactor:
         cached = self._resources.get(id(resource))
         if cached is not None and cached[0] is resource:
             return cached[1]
-        new = self._attributes(_attribute_dict(resource.attributes), self._drop)
+        new = self._attributes(plain_attributes(resource.attributes), self._drop)
         redacted = resource if new is None else Resource(new, resource.schema_url)
         if len(self._resources) >= 64:
             self._resources.clear()
@@ -200,15 +209,18 @@ class Redactor:
             if key in plain:
                 t = type(value)
                 if t is str or t is tuple:
-                    new = cache.get(value, _MISS)
+                    try:
+                        new = cache.get(value, _MISS)
+                    except TypeError:  # a tuple holding a mapping is not hashable
+                        new = _MISS
                     if new is _CLEAN:
                         continue
                     if new is _MISS:
                         new = self._text(value) if t is str else self._sequence(value)
-                elif t is list:
-                    new = self._sequence(value)
-                else:
+                elif t in _SCALARS:
                     continue
+                else:
+                    new = self._value(value)  # bytes, lists, mappings
             else:
                 kind = self._kinds.get(key)
                 if kind is None:
@@ -245,11 +257,9 @@ class Redactor:
     def _special(self, kind: int, value: Any, drop: bool) -> Any:
         """The value of a key that is not (yet) known to be plain."""
         if kind == _PLAIN:
-            if type(value) is str:
-                return self._text(value)
-            return self._sequence(value) if isinstance(value, (tuple, list)) else value
+            return self._text(value) if type(value) is str else self._value(value)
         if kind == _SECRET_KEY:
-            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            if isinstance(value, (str, int, float, bytes, bytearray, Mapping)) and not isinstance(value, bool):
                 return value if value == REDACTED else REDACTED
             if isinstance(value, (tuple, list)) and value and any(v != REDACTED for v in value):
                 return (REDACTED,) * len(value)
@@ -261,27 +271,72 @@ class Redactor:
                 hashed = tuple(self._hash(v) for v in value)
                 return value if hashed == tuple(value) else hashed
             return self._hash(value)
-        genai = kind == _GENAI_CONTENT
-        return self._each(value, lambda text: self._content(text, genai, drop))
+        return self._content_value(value, kind == _GENAI_CONTENT, drop)
 
-    @staticmethod
-    def _each(value: Any, fn: Any) -> Any:
-        """``fn`` on a string value, or on each string of a sequence value; others stay."""
-        if type(value) is str:
-            return fn(value)
+    def _content_value(self, value: Any, genai: bool, drop: bool) -> Any:
+        """A content attribute's value: each string (bytes decoded) is content; under drop a mapping
+        is one placeholder, as its keys may be content too; numbers stay."""
+        t = type(value)
+        if t is str:
+            return self._content(value, genai, drop)
+        if t in _SCALARS:
+            return value
+        if t is bytes or t is bytearray:
+            return self._content(_decode(value), genai, drop)
         if isinstance(value, (tuple, list)):
-            new = tuple(fn(v) if type(v) is str else v for v in value)
+            new = tuple(self._content_value(v, genai, drop) for v in value)
             return value if all(a is b for a, b in zip(new, value, strict=True)) else new
+        if isinstance(value, Mapping):
+            if drop:
+                return _content.redacted(value)
+            return self._mapping(value, lambda v: self._content_value(v, genai, drop))
+        if isinstance(value, str):  # a str subclass (an enum member)
+            return self._content(value, genai, drop)
         return value
 
+    def _value(self, value: Any) -> Any:
+        """Any plain attribute value, scrubbed: bytes decoded (returned as str), sequences and
+        mappings walked; numbers, booleans and None stay."""
+        t = type(value)
+        if t is str:
+            return self._text(value)
+        if t in _SCALARS:
+            return value
+        if t is bytes or t is bytearray:
+            return self._text(_decode(value))
+        if isinstance(value, (tuple, list)):
+            return self._sequence(value)
+        if isinstance(value, Mapping):
+            return self._mapping(value, self._value)
+        if isinstance(value, str):  # a str subclass (an enum member)
+            return self._text(value)
+        return value
+
+    def _mapping(self, value: Mapping[Any, Any], fn: Callable[[Any], Any]) -> Any:
+        """A mapping value (SDK extended attributes): keys scrubbed, ``fn`` on each value."""
+        out: dict[Any, Any] = {}
+        changed = False
+        for k, v in value.items():
+            new_key = self._text(k) if type(k) is str else k
+            new = fn(v)
+            changed = changed or new_key is not k or new is not v
+            out[new_key] = new
+        return out if changed else value
+
     def _hash(self, value: Any) -> Any:
-        """``sha256:`` + 32 hex of HMAC-SHA256(hash_key, value), or of SHA-256 without a key; cached."""
-        text = value if type(value) is str else str(value)
+        """``sha256:`` + 32 hex of HMAC-SHA256(hash_key, value), or of SHA-256 without a key; cached.
+        Bytes are hashed as their text, numbers as theirs."""
+        if type(value) is str:
+            text = value
+        elif isinstance(value, (bytes, bytearray)):
+            text = _decode(value)
+        else:
+            text = str(value)
         hashed = self._hashes.get(text)
         if hashed is not None:
             return hashed
-        if text.startswith("sha256:") and len(text) == 39:
-            return value  # already hashed (by an earlier redaction, e.g. in the SDK before the collector)
+        if _HASHED.fullmatch(text) is not None:
+            return text  # already hashed (by an earlier redaction, e.g. in the SDK before the collector)
         data = text.encode()
         key = self._hash_key
         digest = hmac.digest(key, data, "sha256") if key else hashlib.sha256(data).digest()
@@ -292,10 +347,15 @@ class Redactor:
         return hashed
 
     def _sequence(self, value: Sequence[Any]) -> Sequence[Any]:
-        """A tuple or list value: its strings scrubbed; tuples of short strings are cached."""
-        new = tuple(self._text(v) if type(v) is str else v for v in value)
+        """A tuple or list value: its strings scrubbed, other items as ``_value``; tuples of short
+        strings and numbers are cached."""
+        new = tuple(self._text(v) if type(v) is str else self._value(v) for v in value)
         changed = not all(a is b for a, b in zip(new, value, strict=True))
-        if type(value) is tuple and len(value) <= 16 and all(type(v) is not str or len(v) <= 64 for v in value):
+        if (
+            type(value) is tuple
+            and len(value) <= 16
+            and all(len(v) <= 64 if type(v) is str else type(v) in _SCALARS for v in value)
+        ):
             cache = self._cache
             if len(cache) >= _CACHE_SIZE:
                 cache.clear()
@@ -331,7 +391,7 @@ class Redactor:
                 # a user pattern reached across JSON syntax: apply it inside each string instead
                 value = json.loads(out)
                 _content.scrub_strings(value, scrubber.scrub_custom)
-                custom = _content.dumps(value)
+                custom = to_json(value)
             out = custom
         return text if out == text else out
 
@@ -374,11 +434,12 @@ class Redactor:
         changed = blobs and _content.replace_blobs(value)  # first: base64 is long and needs no scan
         changed = _content.scrub_strings(value, self._text) or changed
         if limit is not None:
-            out = _content.dumps(value)
+            out = to_json(value)
             if len(out) > limit:
-                return _content.truncate(value, _content.content_slots(value, genai), limit, out)
+                out = _content.truncate(value, _content.content_slots(value, genai), limit, out)
+                return text if out == text else out  # truncated already (a second redaction): no change
             return out if changed or len(text) > limit else text
-        return _content.dumps(value) if changed else text
+        return to_json(value) if changed else text
 
 
 def _is_json(text: str) -> bool:

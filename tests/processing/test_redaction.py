@@ -438,6 +438,100 @@ def test_redacting_twice_changes_nothing_more() -> None:
     assert twice is once
 
 
+# Text that starts like a placeholder, or holds one, but is more than a placeholder: it is content.
+LOOKALIKES = [
+    "[media ] my diagnosis is cancer",
+    "[redacted ] text",
+    "[redacted 5 chars] and then the real text",
+    "[redacted 5 chars]\n",
+    "[media image/png 12 bytes sha256:0123456789abcdef] my diagnosis",
+    "[media image/png 12 bytes sha256:0123456789abcdeg]",
+    "[media a/cancer 12 bytes] x",
+    "[REDACTED:my_diagnosis_is_cancer]",
+    "[REDACTED] my diagnosis",
+    "x…[truncated 5 chars]",
+    "sha256:0123456789abcdef0123456789abcdef",  # a hashed identifier is not a content placeholder
+]
+# Exactly the placeholders redaction writes: a second redaction leaves them as they are.
+EXACT_PLACEHOLDERS = [
+    "[redacted 5 chars]",
+    "[media image/png 1204 bytes sha256:3f677b5674528fe9]",
+    "[media application/octet-stream 0 bytes sha256:e3b0c44298fc1c14]",
+    "[REDACTED]",
+    "[REDACTED:openai_key]",
+    "[REDACTED:custom]",
+    "[EMAIL]",
+    "…[truncated 120 chars]",
+]
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_text_that_only_looks_like_a_placeholder_is_dropped(text: str) -> None:
+    span = make_span(
+        {
+            A.INPUT_MESSAGES: messages(_text_message(text)),
+            A.SYSTEM_INSTRUCTIONS: json.dumps([{"type": "text", "content": text}]),
+            "input.value": text,
+            "llm.prompts": (text, "ok"),
+            "gen_ai.prompt.0.content": text.encode(),
+        },
+        events=[("gen_ai.content.prompt", {"gen_ai.prompt": text})],
+    )
+    out = redact(span, content="drop")
+    parsed = validate_content(out.attributes)
+    assert parsed[A.INPUT_MESSAGES][0]["parts"][0]["content"] == placeholder(text)
+    assert parsed[A.SYSTEM_INSTRUCTIONS][0]["content"] == placeholder(text)
+    assert out.attributes["input.value"] == placeholder(text)
+    assert out.attributes["llm.prompts"] == (placeholder(text), placeholder("ok"))
+    assert out.attributes["gen_ai.prompt.0.content"] == placeholder(text)
+    assert dict(out.events[0].attributes) == {"gen_ai.prompt": placeholder(text)}
+    assert redact(out, content="drop") is out  # and the placeholders now stay
+
+
+@pytest.mark.parametrize("text", EXACT_PLACEHOLDERS)
+def test_exact_placeholders_stay_under_drop(text: str) -> None:
+    compact = json.dumps([_text_message(text)], ensure_ascii=False, separators=(",", ":"))  # as drop writes it
+    span = make_span({A.INPUT_MESSAGES: compact, "input.value": text, "llm.prompts": (text,)})
+    assert redact(span, content="drop") is span
+
+
+def test_lookalike_placeholders_are_scrubbed_and_media_replaced_when_kept() -> None:
+    key = "sk-proj-" + rand(ALNUM, 60)
+    prefixes = ("[media ] ", "[redacted ] ", "[redacted 5 chars] ", "[REDACTED] ", "[EMAIL] ")
+    values = {f"input.value.{i}": f"{prefix}{key} jane@example.org" for i, prefix in enumerate(prefixes)}
+    blob = "[media ] " + base64.b64encode(b"\x89PNG" + key.encode()).decode()
+    content = messages(
+        _text_message("[redacted 5 chars] " + key),
+        {"role": "user", "parts": [{"type": "blob", "modality": "image", "mime_type": "image/png", "content": blob}]},
+    )
+    out = redact(make_span({**values, A.INPUT_MESSAGES: content}), pii=("email",))
+    for name, value in values.items():
+        prefix = value[: -len(f"{key} jane@example.org")]
+        assert out.attributes[name] == f"{prefix}[REDACTED:openai_key] [EMAIL]"
+    parsed = validate_content(out.attributes)[A.INPUT_MESSAGES]
+    assert parsed[0]["parts"][0]["content"] == "[redacted 5 chars] [REDACTED:openai_key]"
+    assert parsed[1]["parts"][0]["content"].startswith("[media image/png ")  # decoded as media, not kept
+    assert key not in repr(snapshot(out))
+    assert redact(out, pii=("email",)) is out
+
+
+def test_blob_mime_types_with_parameters_give_exact_placeholders() -> None:
+    data = base64.b64encode(b"RIFF" + bytes(40)).decode()
+    digest = hashlib.sha256(b"RIFF" + bytes(40)).hexdigest()[:16]
+    parts = [
+        {"type": "blob", "modality": "audio", "mime_type": mime, "content": data}
+        for mime in ('audio/wav; codecs="1"', "not a mime type", "")
+    ]
+    out = redact(make_span({A.INPUT_MESSAGES: messages({"role": "user", "parts": parts})}))
+    got = [p["content"] for p in validate_content(out.attributes)[A.INPUT_MESSAGES][0]["parts"]]
+    assert got == [
+        f"[media audio/wav 44 bytes sha256:{digest}]",
+        f"[media application/octet-stream 44 bytes sha256:{digest}]",
+        f"[media application/octet-stream 44 bytes sha256:{digest}]",
+    ]
+    assert redact(out) is out
+
+
 def test_unparseable_content_under_drop_becomes_one_placeholder() -> None:
     bad = '[{"role": "user", "parts": [{"type": "text", "content": "cut off'
     out = redact(make_span({A.INPUT_MESSAGES: bad, A.OUTPUT_MESSAGES: '{"not": "a list"}'}), content="drop")
@@ -572,6 +666,19 @@ def test_truncation_never_cuts_the_structure() -> None:
     assert all(m["parts"][0]["content"] == "…[truncated 120 chars]" for m in parsed)
 
 
+def test_truncating_twice_changes_nothing_more() -> None:
+    many = messages(*[_text_message("hello " * 20, role="user") for _ in range(10)])
+    once = redact(make_span({A.INPUT_MESSAGES: many}), max_content_chars=64)
+    assert redact(once, max_content_chars=64) is once  # "…[truncated 120 chars]" stays, not "…[truncated 22 chars]"
+    blob = {"type": "blob", "modality": "image", "mime_type": "image/png", "content": BLOB}
+    media = messages(*[{"role": "user", "parts": [blob, {"type": "text", "content": "x" * 300}]} for _ in range(3)])
+    once = redact(make_span({A.INPUT_MESSAGES: media}), max_content_chars=200)
+    parts = [m["parts"] for m in validate_content(once.attributes)[A.INPUT_MESSAGES]]
+    assert all(p[0]["content"].startswith("[media image/png ") for p in parts)
+    assert all(p[1]["content"] == "…[truncated 300 chars]" for p in parts)
+    assert redact(once, max_content_chars=200) is once
+
+
 # -- Identifiers ----------------------------------------------------------------------------
 
 
@@ -595,6 +702,14 @@ def test_identifiers_hashed_with_and_without_key() -> None:
     assert plain.attributes["user.email"] == "sha256:" + hashlib.sha256(b"jane@example.org").hexdigest()[:32]
     # a second redaction (SDK, then collector) does not hash the hash
     assert redact(keyed, identifiers="hash", hash_key="s3cret").attributes[A.USER_ID] == expected
+
+
+def test_only_real_hashes_count_as_already_hashed() -> None:
+    fake = "sha256:jane.doe@example.org-abcdefghijk"  # 39 characters, "sha256:" and no hex
+    assert len(fake) == 39
+    out = redact(make_span({A.USER_ID: fake, "user.email": "SHA256:" + "0" * 32}), identifiers="hash")
+    assert out.attributes[A.USER_ID] == "sha256:" + hashlib.sha256(fake.encode()).hexdigest()[:32]
+    assert out.attributes["user.email"] != "SHA256:" + "0" * 32
 
 
 def test_identifiers_dropped_kept_and_custom_list() -> None:
@@ -642,6 +757,111 @@ def test_every_place_is_scrubbed_and_the_original_is_untouched() -> None:
         span.context, span.parent, span.kind, span.start_time, span.end_time,
     )
     assert out.instrumentation_scope == span.instrumentation_scope
+
+
+def test_span_name_event_names_links_and_resource_are_scrubbed() -> None:
+    keys = ["sk-" + rand(ALNUM, 48) for _ in range(5)]
+    other = SpanContext(trace_id=0x1234, span_id=0x5678, is_remote=True, trace_flags=TraceFlags(1))
+    span = make_span(
+        {A.OPERATION_NAME: "chat"},
+        name=f"chat {keys[0]}",
+        events=[(f"retry with {keys[1]}", {}), (f"log {keys[2]}", {"n": 1})],
+        links=[Link(other, {"origin": f"key {keys[3]}", "ok": "x"})],
+        resource=Resource.create({"service.name": "shop", "deploy.note": f"with {keys[4]}"}),
+    )
+    out = redact(span)
+    assert out.name == "chat [REDACTED:openai_key]"
+    assert [e.name for e in out.events] == ["retry with [REDACTED:openai_key]", "log [REDACTED:openai_key]"]
+    assert dict(out.events[1].attributes) == {"n": 1} and out.events[0].timestamp == span.events[0].timestamp
+    assert dict(out.links[0].attributes) == {"origin": "key [REDACTED:openai_key]", "ok": "x"}
+    assert out.resource.attributes["deploy.note"] == "with [REDACTED:openai_key]"
+    assert not any(k in repr(snapshot(out)) for k in keys)
+    assert redact(out) is out
+    assert span.name == f"chat {keys[0]}" and span.events[0].name == f"retry with {keys[1]}"
+
+
+def test_bytes_values_are_decoded_and_redacted_as_text() -> None:
+    key = "sk-proj-" + rand(ALNUM, 60)
+    other = SpanContext(trace_id=0x1234, span_id=0x5678, is_remote=True, trace_flags=TraceFlags(1))
+    span = make_span(
+        {
+            "otel_llm.metadata.note": f"key {key}".encode(),
+            "otel_llm.metadata.notes": (f"key {key}".encode(), b"clean", 3),
+            "otel_llm.metadata.raw": b"\xff\xfe" + key.encode() + b"\x00",  # not UTF-8
+            "otel_llm.metadata.clean": b"plain",
+            "otel_llm.metadata.openai_api_key": b"opaque",
+            "http.request.header.authorization": (b"Bearer x",),
+            A.USER_ID: b"customer-1234",
+            "input.value": b"my diagnosis",
+            A.INPUT_MESSAGES: messages(_text_message(f"hi {key}")).encode(),
+            "llm.prompts": (b"first prompt", "second"),
+        },
+        events=[("log", {"message": f"retry {key}".encode()})],
+        links=[Link(other, {"origin": key.encode()})],
+        resource=Resource.create({"service.name": "shop", "deploy.key": key.encode()}),
+    )
+    out = redact(span, identifiers="hash")
+    a = out.attributes
+    assert a["otel_llm.metadata.note"] == "key [REDACTED:openai_key]"
+    assert a["otel_llm.metadata.notes"] == ("key [REDACTED:openai_key]", "clean", 3)
+    assert a["otel_llm.metadata.raw"] == "\ufffd\ufffd[REDACTED:openai_key]\x00"
+    assert a["otel_llm.metadata.clean"] == "plain"  # bytes always come back as str
+    assert a["otel_llm.metadata.openai_api_key"] == "[REDACTED]"
+    assert a["http.request.header.authorization"] == ("[REDACTED]",)
+    assert a[A.USER_ID] == "sha256:" + hashlib.sha256(b"customer-1234").hexdigest()[:32]  # as the str would be
+    assert a["input.value"] == "my diagnosis"
+    assert json.loads(a[A.INPUT_MESSAGES])[0]["parts"][0]["content"] == "hi [REDACTED:openai_key]"
+    assert a["llm.prompts"] == ("first prompt", "second")
+    assert out.events[0].attributes["message"] == "retry [REDACTED:openai_key]"
+    assert out.links[0].attributes["origin"] == "[REDACTED:openai_key]"
+    assert out.resource.attributes["deploy.key"] == "[REDACTED:openai_key]"
+    dump = repr(snapshot(out))
+    assert key not in dump and "b'" not in dump and 'b"' not in dump
+    assert redact(out, identifiers="hash") is out
+    dropped = redact(span, content="drop").attributes
+    assert dropped["input.value"] == "[redacted 12 chars]"
+    assert dropped["llm.prompts"] == ("[redacted 12 chars]", "[redacted 6 chars]")
+    assert json.loads(dropped[A.INPUT_MESSAGES])[0]["parts"][0]["content"] == placeholder(f"hi {key}")
+    assert redact(span, secrets=False).attributes["otel_llm.metadata.note"] == f"key {key}"  # decoded all the same
+
+
+class Note(str):
+    """A str subclass (as an enum member would be): the SDK keeps it as it is."""
+
+
+def test_mapping_and_nested_values_are_walked() -> None:
+    """The SDK keeps mappings and nested sequences as attribute values (extended attributes)."""
+    key = "sk-" + rand(ALNUM, 48)
+    span = make_span(
+        {
+            "otel_llm.metadata.config": {"api": {"key": key, "retries": 3}, f"by {key}": [b"x", key]},
+            "otel_llm.metadata.list": [{"key": key}, {"ok": "fine"}],  # a tuple holding dicts: not hashable
+            "otel_llm.metadata.nested": [["a", key], [1, 2]],
+            "otel_llm.metadata.secret": {"a": "b"},
+            "input.value": {"diagnosis": "cancer"},
+            "output.value": [{"text": "cancer"}, "ok"],
+            "plain": {"a": 1},
+            "otel_llm.metadata.subclass": Note(f"key {key}"),
+        }
+    )
+    out = redact(span)
+    a = out.attributes
+    assert a["otel_llm.metadata.subclass"] == "key [REDACTED:openai_key]"
+    assert a["otel_llm.metadata.config"] == {
+        "api": {"key": "[REDACTED:openai_key]", "retries": 3},
+        "by [REDACTED:openai_key]": ("x", "[REDACTED:openai_key]"),
+    }
+    assert a["otel_llm.metadata.list"] == ({"key": "[REDACTED:openai_key]"}, {"ok": "fine"})
+    assert a["otel_llm.metadata.nested"] == (("a", "[REDACTED:openai_key]"), (1, 2))
+    assert a["otel_llm.metadata.secret"] == "[REDACTED]"
+    assert a["input.value"] == {"diagnosis": "cancer"} and a["plain"] == {"a": 1}
+    assert key not in repr(snapshot(out))
+    assert redact(out) is out
+    dropped = redact(span, content="drop").attributes
+    assert dropped["input.value"] == placeholder({"diagnosis": "cancer"})  # keys may be content too
+    assert dropped["output.value"] == (placeholder({"text": "cancer"}), "[redacted 2 chars]")
+    clean = make_span({"otel_llm.metadata.list": [{"ok": "fine"}], "m": {"a": ("b",)}})
+    assert redact(clean) is clean
 
 
 def test_clean_spans_come_back_as_the_same_object_and_resources_are_redacted_once() -> None:
