@@ -27,28 +27,43 @@ from otel_llm.config._types import (
     problem,
 )
 from otel_llm.exporters.file import DEFAULT_MAX_BYTES
+from otel_llm.processing.destination import QueueSettings as RunQueue
+from otel_llm.processing.destination import RetrySettings as RunRetry
+from otel_llm.processing.routing import Filter as RunFilter
+
+# The defaults are the runtime's own (one place): the pipeline's dataclasses hold them.
+_RUN_FILTER = RunFilter()
+_RUN_QUEUE = RunQueue()
+_RUN_RETRY = RunRetry()
 
 
 class FilterSettings(Block):
     """Which of the spans routed to the destination it accepts."""
 
     status: Choice("any", "error", "ok") = Field(  # type: ignore[valid-type]
-        "any", description="any; error: failed calls only; ok: successful calls only"
+        _RUN_FILTER.status, description="any; error: failed calls only; ok: successful calls only"
     )
     tags: tuple[Text, ...] = Field((), description="non-empty: only calls carrying at least one of these tags")
     sample_ratio: Number(0, 1) = Field(  # type: ignore[valid-type]
-        1.0, description="fraction of traces kept, decided by trace id (the spans of a trace stay together)"
+        _RUN_FILTER.sample_ratio,
+        description="fraction of traces kept, decided by trace id (the spans of a trace stay together)",
     )
-    genai_only: Bool = Field(False, description="only spans of GenAI calls (with gen_ai.operation.name)")
+    genai_only: Bool = Field(
+        _RUN_FILTER.genai_only, description="only spans of GenAI calls (with gen_ai.operation.name)"
+    )
 
 
 class QueueSettings(Block):
     """The destination's bounded queue: when full, new spans are dropped and counted."""
 
-    max_size: Int(1) = Field(2048, description="spans held for this destination")  # type: ignore[valid-type]
-    batch_size: Int(1) = Field(512, description="spans per export call, at most max_size")  # type: ignore[valid-type]
-    flush_interval: Duration(positive=True) = Field(1.0, description="longest wait before a partial batch is sent")  # type: ignore[valid-type]
-    shutdown_timeout: Duration(positive=False) = Field(5.0, description="bound on the flush at shutdown")  # type: ignore[valid-type]
+    max_size: Int(1) = Field(_RUN_QUEUE.max_size, description="spans held for this destination")  # type: ignore[valid-type]
+    batch_size: Int(1) = Field(_RUN_QUEUE.batch_size, description="spans per export call, at most max_size")  # type: ignore[valid-type]
+    flush_interval: Duration(positive=True) = Field(  # type: ignore[valid-type]
+        _RUN_QUEUE.flush_interval, description="longest wait before a partial batch is sent"
+    )
+    shutdown_timeout: Duration(positive=False) = Field(  # type: ignore[valid-type]
+        _RUN_QUEUE.shutdown_timeout, description="bound on the flush at shutdown"
+    )
 
     @model_validator(mode="after")
     def _batch_fits(self) -> QueueSettings:
@@ -62,9 +77,11 @@ class QueueSettings(Block):
 class RetrySettings(Block):
     """Retries of a failed export, with exponential backoff and jitter."""
 
-    max_attempts: Int(1) = Field(5, description="attempts per batch; 1: no retry")  # type: ignore[valid-type]
-    initial_backoff: Duration(positive=False) = Field(0.5, description="wait before the first retry")  # type: ignore[valid-type]
-    max_backoff: Duration(positive=False) = Field(10.0, description="longest wait between attempts")  # type: ignore[valid-type]
+    max_attempts: Int(1) = Field(_RUN_RETRY.max_attempts, description="attempts per batch; 1: no retry")  # type: ignore[valid-type]
+    initial_backoff: Duration(positive=False) = Field(  # type: ignore[valid-type]
+        _RUN_RETRY.initial_backoff, description="wait before the first retry"
+    )
+    max_backoff: Duration(positive=False) = Field(_RUN_RETRY.max_backoff, description="longest wait between attempts")  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _ordered(self) -> RetrySettings:
