@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import resource
 import sys
@@ -21,73 +20,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_llm.exporters.file import FileExporter
 from otel_llm.processing.destination import Destination, QueueSettings
 from otel_llm.processing.pipeline import Pipeline
 from otel_llm.processing.redaction import RedactionSettings, Redactor
 
-BASE = {
-    "gen_ai.operation.name": "chat",
-    "gen_ai.provider.name": "openai",
-    "gen_ai.request.model": "gpt-4o-mini",
-    "gen_ai.request.temperature": 0.2,
-    "gen_ai.request.max_tokens": 512,
-    "gen_ai.request.stream": False,
-    "server.address": "api.openai.com",
-    "server.port": 443,
-    "openai.api.type": "chat_completions",
-    "gen_ai.response.id": "chatcmpl-AbC123xyz",
-    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-    "gen_ai.response.finish_reasons": ("stop",),
-    "gen_ai.usage.input_tokens": 1234,
-    "gen_ai.usage.output_tokens": 321,
-    "gen_ai.usage.cache_read.input_tokens": 1024,
-    "openai.response.system_fingerprint": "fp_0123456789",
-    "otel_llm.cost.usd": 0.000432,
-    "otel_llm.cost.input_usd": 0.000239,
-    "otel_llm.cost.output_usd": 0.000193,
-    "otel_llm.tags": ("checkout", "prod"),
-    "otel_llm.metadata.feature": "summarise",
-    "otel_llm.tenant.id": "team-1",
-    "user.id": "user-8842",
-    "gen_ai.conversation.id": "conv-5521",
-}
-CONTENT = {
-    "gen_ai.system_instructions": json.dumps([{"type": "text", "content": "You are a helpful assistant. " * 8}]),
-    "gen_ai.input.messages": json.dumps(
-        [
-            {
-                "role": "user",
-                "parts": [{"type": "text", "content": "Summarise this order history for me please. " * 20}],
-            },
-        ]
-    ),
-    "gen_ai.output.messages": json.dumps(
-        [
-            {
-                "role": "assistant",
-                "parts": [{"type": "text", "content": "Here is a short summary of the orders you placed. " * 12}],
-                "finish_reason": "stop",
-            }
-        ]
-    ),
-}
-
-
-def make_spans(n: int, content: bool) -> list[ReadableSpan]:
-    sink = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(sink))
-    tracer = provider.get_tracer("otel_llm.instrumentation.openai")
-    attrs = {**BASE, **(CONTENT if content else {})}
-    for _ in range(n):
-        tracer.start_span("chat gpt-4o-mini", kind=SpanKind.CLIENT, attributes=attrs).end()
-    return list(sink.get_finished_spans())
+# The same realistic chat spans as the redaction benchmark (bench/redaction.py, run from bench/).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from redaction import content, make_spans
 
 
 class SlowExporter(SpanExporter):
@@ -144,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spans", type=int, default=100_000)
     args = parser.parse_args(argv)
-    plain, with_content = make_spans(2000, False), make_spans(2000, True)
+    plain, with_content = make_spans(2000), make_spans(2000, lambda i: content(False, i))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {args.spans:,} spans per run\n")
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
