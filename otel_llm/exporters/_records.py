@@ -10,10 +10,7 @@ never makes spans in the user's trace (and never feeds itself).
 from __future__ import annotations
 
 import logging
-import os
-import weakref
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
@@ -22,30 +19,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_llm.records import is_llm_span, to_record
 
 _log = logging.getLogger("otel_llm.exporters")
-_T = TypeVar("_T")
 
 
-def after_fork_in_child(obj: _T, reset: Callable[[_T], None]) -> None:
-    """Call ``reset(obj)`` in the child after every ``os.fork()``, while ``obj`` is alive.
-
-    For state a fork leaves unusable: a lock some parent thread held at the fork stays locked in the
-    child forever, and connections or file handles are the parent's. Only a weak reference is
-    kept, so the object can still be collected (the registration itself stays, as a no-op).
-    """
-    register = getattr(os, "register_at_fork", None)
-    if register is None:  # pragma: no cover - Windows: no fork
-        return
-    ref = weakref.ref(obj)
-
-    def in_child() -> None:
-        target = ref()
-        if target is not None:
-            try:
-                reset(target)
-            except Exception as err:  # pragma: no cover - must not break the application's fork
-                _log.warning("otel-llm %s: resetting after fork failed: %s", type(target).__name__, err)
-
-    register(after_in_child=in_child)
 
 
 class ExportError(Exception):

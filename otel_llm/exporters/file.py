@@ -27,7 +27,8 @@ from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from otel_llm.exporters._records import ExportError, RecordExporter, after_fork_in_child
+from otel_llm._fork import after_fork_in_child
+from otel_llm.exporters._records import ExportError, RecordExporter
 from otel_llm.records import encode
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024

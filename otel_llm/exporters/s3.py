@@ -23,7 +23,8 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from otel_llm.exporters._records import ExportError, RecordExporter, after_fork_in_child
+from otel_llm._fork import after_fork_in_child
+from otel_llm.exporters._records import ExportError, RecordExporter
 from otel_llm.records import attribute_dict, encode
 from otel_llm.version import __version__
 

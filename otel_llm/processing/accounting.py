@@ -7,10 +7,8 @@ later the collector's health API) and as OTel metrics, so a loss is never silent
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Observation, get_meter
 
+from otel_llm._fork import after_fork_in_child
 from otel_llm.version import __version__
 
 _log = logging.getLogger("otel_llm.processing")
@@ -74,9 +73,7 @@ class Accounting:
         self._names = tuple(names)
         self._reset()
         self._depth: dict[str, Callable[[], int]] = {}
-        if hasattr(os, "register_at_fork"):  # a forked child counts its own spans, with a fresh lock
-            ref = weakref.WeakMethod(self._reset)
-            os.register_at_fork(after_in_child=lambda: (m := ref()) and m())  # type: ignore[misc]
+        after_fork_in_child(self, Accounting._reset)  # a forked child counts its own spans, with a fresh lock
         meter = get_meter("otel_llm.processing", __version__, meter_provider)
         self._exported = meter.create_counter(METRIC_EXPORTED, unit="{span}", description="Spans a destination took")
         self._dropped = meter.create_counter(

@@ -8,10 +8,8 @@ slow costs the application nothing and never holds up another destination.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
-import weakref
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from opentelemetry.context import attach, detach, set_value
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_llm._fork import after_fork_in_child
 from otel_llm._safety import report
 from otel_llm.processing import accounting as acc
 from otel_llm.processing.accounting import Accounting
@@ -104,10 +103,7 @@ class Destination:
         self.retry = retry or RetrySettings()
         self._accounting: Accounting | None = None
         self._init_state()
-        # A forked child (gunicorn, multiprocessing) gets its own empty queue and worker.
-        if hasattr(os, "register_at_fork"):
-            ref = weakref.WeakMethod(self._after_fork)
-            os.register_at_fork(after_in_child=lambda: (m := ref()) and m())  # type: ignore[misc]
+        after_fork_in_child(self, Destination._after_fork)  # a forked child gets its own queue and worker
 
     def _init_state(self, closed: bool = False) -> None:
         self._queue: deque[ReadableSpan] = deque()
