@@ -8,7 +8,6 @@ Zero-code use: ``opentelemetry-instrument python app.py`` (with ``OTEL_LLM_CONFI
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +17,7 @@ from otel_llm.request_context import context
 from otel_llm.version import __version__
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SpanExporter
-
-    from otel_llm.config import Config
-    from otel_llm.processing.pipeline import Pipeline
+    from otel_llm._configure import configure
 
 
 def instrument(
@@ -63,37 +58,20 @@ def instrument(
     return done
 
 
-def configure(
-    config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None,
-    *,
-    tracer_provider: TracerProvider | None = None,
-    meter_provider: Any = None,
-    logger_provider: Any = None,
-    instrument: bool = True,
-    exporters: Mapping[str, SpanExporter] | None = None,
-) -> Pipeline:
-    """Put the destinations pipeline of a configuration file (or dict; None: ``OTEL_LLM_CONFIG``)
-    in place and instrument the SDKs with its settings; see ``otel_llm._configure.configure``.
-
-    Imported on first use: the configuration models (pydantic) cost about 0.3 s to import, which
-    applications that never call this should not pay.
-    """
-    from otel_llm._configure import configure as _configure
-
-    return _configure(
-        config,
-        tracer_provider=tracer_provider,
-        meter_provider=meter_provider,
-        logger_provider=logger_provider,
-        instrument=instrument,
-        exporters=exporters,
-    )
-
-
 def uninstrument() -> None:
     """Remove every hook ``instrument()`` (or ``opentelemetry-instrument``) installed."""
     for sdk in installed_sdks():
         load_instrumentor(sdk).uninstrument()
+
+
+def __getattr__(name: str) -> Any:
+    """``otel_llm.configure`` is imported on first use: the configuration models (pydantic) cost
+    about 0.3 s to import, which applications that never call it should not pay."""
+    if name == "configure":
+        from otel_llm._configure import configure
+
+        return configure
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["CaptureMode", "__version__", "configure", "context", "instrument", "uninstrument"]
