@@ -293,4 +293,4 @@ def encode(record: Mapping[str, Any]) -> bytes:
 
 def dumps(record: Mapping[str, Any]) -> str:
     """``encode`` as text."""
-    return orjson.dumps(record, default=str).decode("utf-8")
+    return encode(record).decode("utf-8")

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import NotRequired, TypedDict
 
+from otel_llm._context_scope import BAGGAGE_KEYS
 from otel_llm.config._destinations import Destination, DestinationBase
 from otel_llm.config._redaction import RedactionBlock, merge
 from otel_llm.config._types import (
@@ -40,7 +41,7 @@ from otel_llm.config._types import (
 from otel_llm.genai.cost import _custom_cards
 from otel_llm.propagation import ENTRY_FORMS, parse_entry
 
-BAGGAGE_LABELS = ("tags", "user", "session", "tenant")
+BAGGAGE_LABELS = tuple(BAGGAGE_KEYS)  # the labels otel_llm.context can carry in baggage
 CAPTURE_VALUES = ("no_content", "span_only", "true", "false")
 _EVENT_MODES = ("event_only", "span_and_event")
 

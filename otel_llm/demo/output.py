@@ -87,12 +87,12 @@ def format_metrics(data: MetricsData | None) -> str:
 
 
 def format_destinations(stats: Mapping[str, Mapping[str, Any]]) -> str:
-    """What each destination of the pipeline did, as the shutdown log line says it."""
+    """What each destination of the pipeline did, in the words of its shutdown log line."""
+    from otel_llm.processing.accounting import totals
+
     lines = ["", "Destinations (otel-llm pipeline):"]
     for name, s in stats.items():
-        dropped = s["dropped"]
-        reasons = f" ({', '.join(f'{r}={n}' for r, n in sorted(dropped.items()))})" if dropped else ""
-        lines.append(f"  {name}: exported={s['exported']} dropped={s['dropped_total']}{reasons} retried={s['retried']}")
+        lines.append(f"  {name}: {totals(s)}")
         if s.get("last_error"):
             lines.append(f"    last error: {s['last_error']}")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,9 +51,8 @@ class DestinationStats:
     last_success: float | None = None  # time.time() of the last successful export
     last_error: str | None = None
     last_error_time: float | None = None
-    queue_depth: int = 0
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, queue_depth: int) -> dict[str, Any]:
         return {
             "exported": self.exported,
             "dropped": dict(self.dropped),
@@ -62,7 +61,7 @@ class DestinationStats:
             "last_success": self.last_success,
             "last_error": self.last_error,
             "last_error_time": self.last_error_time,
-            "queue_depth": self.queue_depth,
+            "queue_depth": queue_depth,
         }
 
 
@@ -140,22 +139,19 @@ class Accounting:
             )
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
+        depth = self._depth
         with self._lock:
-            for name, fn in self._depth.items():
-                self.stats[name].queue_depth = fn()
-            return {name: stats.snapshot() for name, stats in self.stats.items()}
+            return {name: stats.snapshot(depth[name]() if name in depth else 0) for name, stats in self.stats.items()}
 
     def log_totals(self) -> None:
         """One line per destination, at shutdown; a warning when anything was dropped."""
         for name, snap in self.snapshot().items():
-            dropped = snap["dropped"]
-            level = logging.WARNING if dropped else logging.INFO
-            _log.log(
-                level,
-                "otel-llm destination %r: exported=%d dropped=%d%s retried=%d",
-                name,
-                snap["exported"],
-                snap["dropped_total"],
-                f" ({', '.join(f'{r}={n}' for r, n in sorted(dropped.items()))})" if dropped else "",
-                snap["retried"],
-            )
+            level = logging.WARNING if snap["dropped"] else logging.INFO
+            _log.log(level, "otel-llm destination %r: %s", name, totals(snap))
+
+
+def totals(snap: Mapping[str, Any]) -> str:
+    """``exported=120 dropped=3 (queue_full=3) retried=0``: one destination's counts in words."""
+    dropped = snap["dropped"]
+    reasons = f" ({', '.join(f'{r}={n}' for r, n in sorted(dropped.items()))})" if dropped else ""
+    return f"exported={snap['exported']} dropped={snap['dropped_total']}{reasons} retried={snap['retried']}"

@@ -87,13 +87,11 @@ def build_exporter(dest: Any) -> SpanExporter:
     raise ValueError(f"destination type {kind!r} has no exporter")
 
 
-def build_destination(
-    name: str, dest: Any, redaction: Mapping[str, Any], exporter: SpanExporter | None = None
-) -> Destination:
+def build_destination(name: str, dest: Any, redaction: Mapping[str, Any]) -> Destination:
     f, q, r = dest.filter, dest.queue, dest.retry
     return Destination(
         name,
-        exporter if exporter is not None else build_exporter(dest),
+        build_exporter(dest),
         redactor=Redactor(RedactionSettings(**redaction)),
         filter=Filter(status=f.status, tags=frozenset(f.tags), sample_ratio=f.sample_ratio, genai_only=f.genai_only),
         queue=QueueSettings(

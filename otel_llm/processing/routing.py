@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from otel_llm.genai import attributes as A
+from otel_llm.records import attribute_dict
 
 _TRACE_ID_LOW_64 = (1 << 64) - 1
 STATUSES = ("any", "error", "ok")
@@ -40,7 +41,7 @@ class Filter:
         return self.status == "any" and not self.tags and self.sample_ratio >= 1.0 and not self.genai_only
 
     def accepts(self, span: ReadableSpan) -> bool:
-        attrs = span.attributes or {}
+        attrs = attribute_dict(span)
         if self.genai_only and A.OPERATION_NAME not in attrs:
             return False
         if self.status != "any":
@@ -88,7 +89,7 @@ class Router:
         return tuple(dict.fromkeys(names))
 
     def route(self, span: ReadableSpan) -> tuple[str, ...]:
-        attrs = span.attributes or {}
+        attrs = attribute_dict(span)
         tenant = attrs.get(A.TENANT_ID)
         names = self.defaults if tenant is None else self.tenants.get(tenant, self.defaults)
         if not names:
