@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from otel_llm.request_context import (
     current,
     reset_policy,
 )
+from tests.servers import Uvicorn
 from tests.support import Telemetry, chat_completion_payload, chat_message, json_response, make_client
 
 pytest.importorskip("uvicorn")
@@ -57,25 +57,6 @@ def labels(attributes: Any) -> dict[str, Any]:
 # -- the two services -----------------------------------------------------------------------------------
 
 
-class Uvicorn:
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def service_b(tracer_provider: Any) -> Any:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +17,7 @@ from opentelemetry.trace import SpanKind
 from otel_llm.config import ConfigError, load_config
 from otel_llm.demo.server import DemoServer
 from otel_llm.propagation import Entry, PropagationPolicy, parse_entry
+from tests.servers import Uvicorn
 from tests.support import OPENAI_MAJOR, Telemetry, instrument, json_response, make_client
 
 CHAT = {
@@ -281,25 +280,6 @@ def test_httpx_instrumentation_is_suppressed_unless_asked(http_spans: bool) -> N
 # -- one trace end to end: web request → ASGI service → openai SDK → model server ------------------
 
 
-class _Uvicorn:
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def test_one_trace_from_web_request_to_model_server() -> None:
@@ -311,7 +291,7 @@ def test_one_trace_from_web_request_to_model_server() -> None:
     instrumentor = instrument(t)
     incoming_trace, incoming_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     try:
-        with DemoServer() as model, _Uvicorn(make_app(model.url, tracer_provider=t.tracer_provider)) as service:
+        with DemoServer() as model, Uvicorn(make_app(model.url, tracer_provider=t.tracer_provider)) as service:
             request = urllib.request.Request(
                 service + "/ask",
                 data=json.dumps({"question": "What is a trace?"}).encode(),
