@@ -198,10 +198,6 @@ class ConsoleDestination(DestinationBase):
         return "stdout"
 
 
-Destination = Annotated[
-    Union[OtlpDestination, FileDestination, WebhookDestination, S3Destination, ConsoleDestination],  # noqa: UP007
-    Field(discriminator="type"),
-]
 DESTINATION_MODELS: dict[str, type[DestinationBase]] = {
     "otlp": OtlpDestination,
     "file": FileDestination,
@@ -209,5 +205,15 @@ DESTINATION_MODELS: dict[str, type[DestinationBase]] = {
     "s3": S3Destination,
     "console": ConsoleDestination,
 }
+
+
+def _add_backends() -> None:
+    from otel_llm.config._backends import BACKEND_MODELS  # it builds on DestinationBase above
+
+    DESTINATION_MODELS.update(BACKEND_MODELS)
+
+
+_add_backends()
+Destination = Annotated[Union[tuple(DESTINATION_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
 
 DESTINATION_TYPES = tuple(DESTINATION_MODELS)

@@ -77,7 +77,7 @@ def validate(data: Any, source: str | None = None, environ: Mapping[str, str] | 
         raise ConfigError([Problem("", f"expected a mapping at the top level, got {shown(data)}")], source)
     substituted, problems = substitute(data, os.environ if environ is None else environ)
     try:
-        config = Config.model_validate(substituted)
+        config = Config.model_validate(substituted, context={"environ": os.environ if environ is None else environ})
     except ValidationError as err:
         problems += problems_from(err, Config, skip=[p.path for p in problems])
         raise ConfigError(in_file_order(problems, data), source) from None

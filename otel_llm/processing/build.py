@@ -24,29 +24,15 @@ def _headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def _otlp(dest: Any) -> SpanExporter:
-    compression = None if dest.compression == "none" else dest.compression
-    if dest.protocol == "grpc":
-        from grpc import Compression
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+    from otel_llm.exporters.otlp import otlp_span_exporter
 
-        return GrpcExporter(
-            endpoint=dest.endpoint,
-            insecure=dest.insecure,
-            headers=_headers(dest.headers) or None,
-            timeout=dest.timeout,
-            compression=Compression.Gzip if compression == "gzip" else None,
-        )
-    from opentelemetry.exporter.otlp.proto.http import Compression as HttpCompression
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
-
-    endpoint = dest.endpoint.rstrip("/")
-    if not endpoint.endswith("/v1/traces"):  # as OTEL_EXPORTER_OTLP_ENDPOINT: a base URL gets the signal path
-        endpoint += "/v1/traces"
-    return HttpExporter(
-        endpoint=endpoint,
-        headers=_headers(dest.headers) or None,
+    return otlp_span_exporter(
+        dest.endpoint,
+        protocol=dest.protocol,
+        headers=_headers(dest.headers),
+        insecure=dest.insecure,
         timeout=dest.timeout,
-        compression=HttpCompression.Gzip if compression == "gzip" else HttpCompression.NoCompression,
+        gzip=dest.compression == "gzip",
     )
 
 
@@ -84,6 +70,11 @@ def build_exporter(dest: Any) -> SpanExporter:
             secret_access_key=_secret(dest.secret_access_key),
             session_token=_secret(dest.session_token),
         )
+    backend = getattr(dest, "backend", None)
+    if backend is not None:
+        from otel_llm.backends import BackendSpanExporter
+
+        return BackendSpanExporter(backend, environ={}, **dest.options())
     raise ValueError(f"destination type {kind!r} has no exporter")
 
 

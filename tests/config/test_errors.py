@@ -122,8 +122,8 @@ CASES = [
         f"destinations.{'x' * 65}: expected a destination name of 1 to 64 letters, digits, '_', '.' or '-', "
         f"got '{'x' * 57}...'",
     ),
-    ({"destinations": {"x": {"type": "kafka"}}}, "destinations.x.type: expected one of otlp, file, webhook, s3, console, got 'kafka'"),
-    ({"destinations": {"x": {"path": "a"}}}, "destinations.x.type: required key is missing (expected one of otlp, file, webhook, s3, console)"),
+    ({"destinations": {"x": {"type": "kafka"}}}, "destinations.x.type: expected one of otlp, file, webhook, s3, console, langfuse, arize, phoenix, datadog, honeycomb, jaeger, mlflow, langsmith, got 'kafka'"),
+    ({"destinations": {"x": {"path": "a"}}}, "destinations.x.type: required key is missing (expected one of otlp, file, webhook, s3, console, langfuse, arize, phoenix, datadog, honeycomb, jaeger, mlflow, langsmith)"),
     ({"destinations": {"x": "console"}}, "destinations.x: expected a mapping, got 'console'"),
     # common destination keys
     (console(enabled="maybe"), "destinations.c.enabled: expected true or false, got 'maybe'"),
@@ -261,7 +261,7 @@ def test_error_messages_list_every_problem_in_one_error() -> None:
         "invalid configuration (4 problems):\n"
         "  version: expected 1 (the only version of the format), got 3\n"
         "  destinations.a.queue.max_size: expected an integer >= 1, got 0\n"
-        "  destinations.b.type: expected one of otlp, file, webhook, s3, console, got 'kafka'\n"
+        "  destinations.b.type: expected one of otlp, file, webhook, s3, console, langfuse, arize, phoenix, datadog, honeycomb, jaeger, mlflow, langsmith, got 'kafka'\n"
         "  tenants.t.destinations[0]: expected the name of a destination (defined: a, b), got 'nope'"
     )
     assert err.problems[1] == Problem("destinations.a.queue.max_size", "expected an integer >= 1, got 0")
@@ -323,7 +323,21 @@ UNKNOWN = [
         ]
     ],
 ]
-REQUIRED = {"otlp": {"endpoint": "http://h"}, "file": {"path": "p"}, "webhook": {"url": "http://h"}, "s3": {"bucket": "b"}, "console": {}}
+REQUIRED = {
+    "otlp": {"endpoint": "http://h"},
+    "file": {"path": "p"},
+    "webhook": {"url": "http://h"},
+    "s3": {"bucket": "b"},
+    "console": {},
+    "langfuse": {"public_key": "pk", "secret_key": "sk"},
+    "arize": {"space_id": "s", "api_key": "k"},
+    "phoenix": {},
+    "datadog": {"api_key": "k"},
+    "honeycomb": {"api_key": "k"},
+    "jaeger": {},
+    "mlflow": {},
+    "langsmith": {"api_key": "k"},
+}
 UNKNOWN += [
     ({"destinations": {"d": {"type": kind, **REQUIRED[kind], "colour": 1}}}, "destinations.d.colour", model)
     for kind, model in DESTINATION_MODELS.items()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Build Jaeger v2 (the OpenTelemetry-Collector-based all-in-one: OTLP in, in-memory storage, query API out) from its
+# Go module with this machine's Go toolchain, so the end-to-end tests can export to a real Jaeger and read back
+# what it stored. Idempotent: the pinned version is part of the path, so a bump rebuilds and an existing binary is
+# reused; the Go module and build caches live under the same cache dir, so a rebuild downloads nothing new.
+# Prints the binary's path. tests/backends/jaeger_server.py reads VERSION from this file: change it only here.
+#
+# Why a v1.x version for Jaeger v2: the module path has no /v2 suffix, so the Go proxy only serves the v1.x tags;
+# each release tags the same commit v1.N and v2.M (v1.76.0 = v2.13.0). `go install ...@v1.76.0` is refused
+# because go.mod has a replace directive, hence download + build in a writable copy of the module source.
+set -euo pipefail
+VERSION=v1.76.0   # Go module version of github.com/jaegertracing/jaeger
+RELEASE=v2.13.0   # the Jaeger v2 release on the same commit; only reported by `jaeger version`
+CACHE="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/backends/jaeger"
+ROOT="$CACHE/$VERSION"
+BIN="$ROOT/jaeger"
+if [[ -x "$BIN" ]]; then
+  echo "jaeger $RELEASE (module $VERSION) already built: $BIN"
+  exit 0
+fi
+
+start=$SECONDS
+export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/pkg/mod" GOCACHE="$CACHE/go/build-cache"
+export GOFLAGS="-modcacherw -mod=readonly" CGO_ENABLED=0 GO111MODULE=on
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+# `go mod download` needs a module context for nothing here; run it from the empty work dir.
+SRC="$(cd "$WORK" && go mod download -json "github.com/jaegertracing/jaeger@$VERSION" |
+  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+[[ -d "$SRC" ]] || { echo "jaeger.sh: go mod download gave no source dir for $VERSION" >&2; exit 1; }
+cp -r "$SRC" "$WORK/src"
+chmod -R u+w "$WORK/src"
+mkdir -p "$ROOT"
+pkg=github.com/jaegertracing/jaeger/internal/version
+(cd "$WORK/src" && go build -trimpath \
+  -ldflags "-s -w -X $pkg.latestVersion=$RELEASE -X $pkg.commitSHA=module-$VERSION" \
+  -o "$BIN.tmp" ./cmd/jaeger)
+"$BIN.tmp" version >/dev/null
+mv "$BIN.tmp" "$BIN"  # last: an interrupted build leaves no binary, so it is redone, not reused
+echo "jaeger $RELEASE (module $VERSION) built in $((SECONDS - start))s: $BIN"

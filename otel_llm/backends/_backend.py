@@ -1,0 +1,185 @@
+"""What a backend preset is: its options (each with the backend's usual environment variables),
+how they become an OTLP target, and the attribute view the backend reads.
+
+One ``Backend`` value serves both ways in: the configuration file's destination type (a pydantic
+model generated from ``options``, ``otel_llm/config/_backends.py``) and the
+``opentelemetry_traces_exporter`` entry point (``BackendSpanExporter`` reading the environment).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_llm.exporters.otlp import Protocol, otlp_span_exporter
+from otel_llm.records import attribute_dict
+
+_log = logging.getLogger(__name__)
+_warned: set[str] = set()
+
+OptionKind = Literal["text", "secret", "url", "choice"]
+
+# Attributes a view adds, given the span's (redacted) attributes.
+View = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a backend: a key of its destination type, and where its value comes from
+    when the key is not given (the first of ``env`` that is set, then ``default``)."""
+
+    name: str
+    kind: OptionKind = "text"
+    env: tuple[str, ...] = ()
+    default: Any = None
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how the spans go."""
+
+    endpoint: str
+    protocol: Protocol = "http/protobuf"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    resource: Mapping[str, Any] = field(default_factory=dict)  # added to each span's resource
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    title: str
+    options: tuple[Option, ...]
+    target: Callable[[Mapping[str, Any]], Target]
+    view: View | None = None
+    proven: str = ""  # how the tests prove it: "real server ..." or "contract test ..."
+
+
+class MissingOption(ValueError):
+    """A required option is neither given nor in the environment."""
+
+    def __init__(self, backend: str, name: str, env: Sequence[str] = (), when: str = "") -> None:
+        self.name = name
+        where = " or ".join(env)
+        self.detail = f"required{when}: give it here" + (f" or set {where}" if where else "")
+        super().__init__(f"{backend}: {name} is " + self.detail.replace("here", "in the configuration", 1))
+
+
+# Keys every backend destination has besides its options; also the keyword arguments of
+# BackendSpanExporter. The values here are the defaults.
+COMMON_DEFAULTS: Mapping[str, Any] = {"headers": {}, "timeout": 10.0, "compression": "gzip"}
+
+
+def _warn_once(backend: str) -> None:
+    if backend not in _warned:
+        _warned.add(backend)
+        _log.warning("otel-llm: the %s attribute view failed on a span; it is sent as it is", backend, exc_info=True)
+
+
+def _secret(value: Any) -> Any:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else value
+
+
+def resolve(backend: Backend, given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every option of ``backend`` with its value: given, else from the environment, else the
+    default. Secrets come back as plain strings. MissingOption for a required one."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for option in backend.options:
+        value = given.get(option.name)
+        if value is None or value == "":
+            value = next((env[var] for var in option.env if env.get(var)), None)
+        if value is None:
+            if option.required:
+                raise MissingOption(backend.name, option.name, option.env)
+            value = option.default
+        values[option.name] = _secret(value)
+    for key, default in COMMON_DEFAULTS.items():
+        value = given.get(key)
+        values[key] = default if value is None else value
+    values["headers"] = {k: _secret(v) for k, v in (values["headers"] or {}).items()}
+    return values
+
+
+class BackendSpanExporter(SpanExporter):
+    """OTLP to a backend, each span seen through the backend's view (attributes added, never
+    removed; resource attributes the target asks for). The view reads the span as it is handed
+    over, so after a pipeline's redaction it can only repeat what the destination may see."""
+
+    backend: Backend  # set by the subclasses registered as entry points
+
+    def __init__(self, backend: Backend | None = None, *, environ: Mapping[str, str] | None = None, **options: Any):
+        if backend is not None:
+            self.backend = backend
+        values = resolve(self.backend, options, environ)
+        self.target = target = self.backend.target(values)
+        headers = {**target.headers, **values["headers"]}
+        self._exporter = otlp_span_exporter(
+            target.endpoint,
+            protocol=target.protocol,
+            headers=headers,
+            timeout=float(values["timeout"]),
+            gzip=values["compression"] == "gzip",
+        )
+        self._view = self.backend.view
+        self._resource_attributes = dict(target.resource)
+        self._resources: dict[int, tuple[Resource, Resource]] = {}
+
+    def _resource(self, resource: Resource) -> Resource:
+        if not self._resource_attributes:
+            return resource
+        cached = self._resources.get(id(resource))
+        if cached is not None and cached[0] is resource:
+            return cached[1]
+        merged = resource.merge(Resource(self._resource_attributes))
+        if len(self._resources) > 64:
+            self._resources.clear()
+        self._resources[id(resource)] = (resource, merged)
+        return merged
+
+    def seen(self, span: ReadableSpan) -> ReadableSpan:
+        """``span`` as the backend receives it (unchanged when the view fails on it: a warning,
+        and the span still goes out with its GenAI attributes)."""
+        added = None
+        if self._view is not None:
+            try:
+                added = self._view(attribute_dict(span))
+            except Exception:
+                _warn_once(self.backend.name)
+        resource = self._resource(span.resource)
+        if not added and resource is span.resource:
+            return span
+        attributes = {**attribute_dict(span), **added} if added else span._attributes
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=resource,
+            attributes=attributes,
+            events=span._events,
+            links=span._links,
+            kind=span.kind,
+            status=span.status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self._exporter.export([self.seen(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)

@@ -1,0 +1,226 @@
+"""Datadog's APM test agent (``ddapm-test-agent``) as a real Datadog-compatible backend for the tests.
+
+It speaks what a Datadog Agent speaks (agent trace API, the LLM Observability EVP proxy) plus an OTLP
+receiver, records every request it is sent, and gives them back on ``/test/session/requests``: so a test
+can assert on the exact bytes and headers an exporter put on the wire, rather than on a mock.
+
+Installed by ``.ci/servers/ddapm.sh``; the version below must match the one there. Started with LLM Obs
+forwarding to Datadog off and no upstream agent, so nothing leaves the machine; its trace checks are
+opt-in (none enabled) and only concern Datadog-format traces, so they need no disabling for OTLP.
+Caveat: OTLP/gRPC exports are re-posted by the agent to its own OTLP/HTTP port with only a Content-Type,
+so a recorded gRPC export keeps its body but not the client's metadata (e.g. ``dd-api-key``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from tests.backends._locate import BACKENDS, executable
+
+DDAPM_VERSION = "1.69.1"  # keep in step with .ci/servers/ddapm.sh
+DEFAULT_BIN = BACKENDS / "ddapm" / DDAPM_VERSION / "venv" / "bin" / "ddapm-test-agent"
+STARTUP_TIMEOUT = 30.0
+
+# Environment variables the agent reads as option defaults (or that would send data upstream): dropped so
+# the developer's shell cannot reconfigure the test backend.
+_AGENT_ENV = (
+    "PORT", "HOST", "OTLP_HTTP_PORT", "OTLP_GRPC_PORT", "ENABLED_CHECKS", "SNAPSHOT_DIR", "SNAPSHOT_CI",
+    "SNAPSHOT_IGNORED_ATTRS", "SNAPSHOT_REMOVED_ATTRS", "SNAPSHOT_REGEX_PLACEHOLDERS", "LOG_LEVEL",
+    "LOG_SPAN_FMT", "VCR_CASSETTES_DIRECTORY", "VCR_CI_MODE", "VCR_PROVIDER_MAP", "VCR_IGNORE_HEADERS",
+    "VCR_JSON_BODY_NORMALIZERS", "VCR_BODY_REGEX_NORMALIZERS", "WEB_UI_PORT", "MAX_REQUESTS", "ORG_PROP_MARKER",
+    "DISABLE_LLMOBS_DATA_FORWARDING", "TEST_SESSION_TOKEN",
+)  # fmt: skip
+
+
+@dataclass
+class DdAgent:
+    """A running test agent: where to send data, and how to read back what it received."""
+
+    url: str  # trace agent base URL (agent trace API, /evp_proxy/..., /test/...)
+    otlp_http_endpoint: str  # OTLP/HTTP base URL; exporters append /v1/traces
+    otlp_grpc_endpoint: str  # OTLP/gRPC target, http://127.0.0.1:PORT (plaintext)
+
+    def requests(self, path_prefix: str = "/v1/traces", min_count: int = 1, timeout: float = 15) -> list[dict]:
+        """The recorded requests whose path starts with ``path_prefix``, oldest first.
+
+        Polls until at least ``min_count`` are there (exporters send in the background). Each is a dict:
+        ``method``, ``url``, ``path``, ``headers`` (lower-cased names), ``body`` (raw bytes), ``json`` (the
+        parsed body when it is JSON, else None), ``otlp`` (ExportTraceServiceRequest for protobuf OTLP
+        traces, else None) and ``spans`` (flat span dicts of that export, see ``_flat_spans``).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            matched = [r for r in self._recorded() if r["path"].startswith(path_prefix)]
+            if len(matched) >= min_count:
+                return [_decode(r) for r in matched]
+            if time.monotonic() >= deadline:
+                seen = [f"{r['method']} {r['path']}" for r in self._recorded()]
+                raise AssertionError(
+                    f"ddapm-test-agent recorded {len(matched)} request(s) under {path_prefix!r} in {timeout}s, "
+                    f"wanted {min_count}; all recorded: {seen}"
+                )
+            time.sleep(0.1)
+
+    def clear(self) -> None:
+        """Forget every recorded request (all sessions)."""
+        with urllib.request.urlopen(f"{self.url}/test/session/clear", timeout=5) as response:
+            response.read()
+
+    def _recorded(self) -> list[dict[str, Any]]:
+        # Asked on the trace agent port: the OTLP port would also record each of these polls.
+        with urllib.request.urlopen(f"{self.url}/test/session/requests", timeout=5) as response:
+            records = json.load(response)
+        for record in records:
+            record["path"] = urlsplit(record["url"]).path
+        return records[::-1]  # the agent lists newest first
+
+
+def _decode(record: dict[str, Any]) -> dict[str, Any]:
+    headers = {name.lower(): value for name, value in record["headers"].items()}
+    body = base64.b64decode(record["body"])
+    if body[:2] == b"\x1f\x8b":  # the agent normally stores bodies already inflated; be safe
+        body = gzip.decompress(body)
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    parsed_json: Any = None
+    otlp: ExportTraceServiceRequest | None = None
+    if content_type.endswith("json") and body:
+        parsed_json = json.loads(body)
+    elif content_type == "application/x-protobuf" and record["path"].endswith("/v1/traces"):
+        otlp = ExportTraceServiceRequest.FromString(body)
+    return {
+        "method": record["method"],
+        "url": record["url"],
+        "path": record["path"],
+        "headers": headers,
+        "body": body,
+        "json": parsed_json,
+        "otlp": otlp,
+        "spans": _flat_spans(otlp) if otlp is not None else [],
+    }
+
+
+def _flat_spans(export: ExportTraceServiceRequest) -> list[dict[str, Any]]:
+    """Every span of an export, with its resource and scope, attributes as plain dicts, ids as hex."""
+    spans = []
+    for resource_spans in export.resource_spans:
+        resource = _attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                spans.append(
+                    {
+                        "name": span.name,
+                        "trace_id": span.trace_id.hex(),
+                        "span_id": span.span_id.hex(),
+                        "parent_span_id": span.parent_span_id.hex(),
+                        "kind": span.kind,
+                        "start_time_unix_nano": span.start_time_unix_nano,
+                        "end_time_unix_nano": span.end_time_unix_nano,
+                        "status_code": span.status.code,
+                        "status_message": span.status.message,
+                        "attributes": _attributes(span.attributes),
+                        "events": [{"name": e.name, "attributes": _attributes(e.attributes)} for e in span.events],
+                        "resource": resource,
+                        "scope": scope_spans.scope.name,
+                    }
+                )
+    return spans
+
+
+def _attributes(pairs: Any) -> dict[str, Any]:
+    return {kv.key: _value(kv.value) for kv in pairs}
+
+
+def _value(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [_value(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return _attributes(value.kvlist_value.values)
+    return getattr(value, kind)
+
+
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports on 127.0.0.1 (all held open until all are chosen, so they differ)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _log_tail(log_path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextlib.contextmanager
+def ddagent_server() -> Iterator[DdAgent]:
+    """Run ddapm-test-agent on free 127.0.0.1 ports for the duration of the block."""
+    binary = executable("ddapm-test-agent", "OTEL_LLM_DDAPM_BIN", DEFAULT_BIN)
+    port, http_port, grpc_port = _free_ports(3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DD_") and k not in _AGENT_ENV}
+    env["PYTHONUNBUFFERED"] = "1"
+    with tempfile.TemporaryDirectory(prefix="ddagent-") as workdir:
+        log_path = Path(workdir) / "ddagent.log"
+        args = [
+            binary,
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--otlp-http-port={http_port}",
+            f"--otlp-grpc-port={grpc_port}",
+            f"--snapshot-dir={workdir}",
+            f"--vcr-cassettes-directory={workdir}/vcr-cassettes",
+            "--agent-url=",  # no upstream agent to forward to
+            "--disable-llmobs-data-forwarding",  # else it posts LLM Obs payloads to Datadog's intake
+        ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(args, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            agent = DdAgent(
+                url=f"http://127.0.0.1:{port}",
+                otlp_http_endpoint=f"http://127.0.0.1:{http_port}",
+                otlp_grpc_endpoint=f"http://127.0.0.1:{grpc_port}",
+            )
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while not all(_listening(p) for p in (port, http_port, grpc_port)):
+                if process.poll() is not None or time.monotonic() >= deadline:
+                    state = f"exited ({process.returncode})" if process.poll() is not None else "not listening"
+                    raise RuntimeError(
+                        f"ddapm-test-agent {state} within {STARTUP_TIMEOUT}s; log tail:\n{_log_tail(log_path)}"
+                    )
+                time.sleep(0.1)
+            yield agent
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
