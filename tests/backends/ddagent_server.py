@@ -30,9 +30,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from tests.backends._locate import BACKENDS, executable
+from tests.backends.calls import spans_of
 
 DDAPM_VERSION = "1.69.1"  # keep in step with .ci/servers/ddapm.sh
 DEFAULT_BIN = BACKENDS / "ddapm" / DDAPM_VERSION / "venv" / "bin" / "ddapm-test-agent"
@@ -63,7 +63,7 @@ class DdAgent:
         Polls until at least ``min_count`` are there (exporters send in the background). Each is a dict:
         ``method``, ``url``, ``path``, ``headers`` (lower-cased names), ``body`` (raw bytes), ``json`` (the
         parsed body when it is JSON, else None), ``otlp`` (ExportTraceServiceRequest for protobuf OTLP
-        traces, else None) and ``spans`` (flat span dicts of that export, see ``_flat_spans``).
+        traces, else None) and ``spans`` (``calls.Received`` of that export).
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -112,50 +112,8 @@ def _decode(record: dict[str, Any]) -> dict[str, Any]:
         "body": body,
         "json": parsed_json,
         "otlp": otlp,
-        "spans": _flat_spans(otlp) if otlp is not None else [],
+        "spans": list(spans_of(otlp)) if otlp is not None else [],
     }
-
-
-def _flat_spans(export: ExportTraceServiceRequest) -> list[dict[str, Any]]:
-    """Every span of an export, with its resource and scope, attributes as plain dicts, ids as hex."""
-    spans = []
-    for resource_spans in export.resource_spans:
-        resource = _attributes(resource_spans.resource.attributes)
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                spans.append(
-                    {
-                        "name": span.name,
-                        "trace_id": span.trace_id.hex(),
-                        "span_id": span.span_id.hex(),
-                        "parent_span_id": span.parent_span_id.hex(),
-                        "kind": span.kind,
-                        "start_time_unix_nano": span.start_time_unix_nano,
-                        "end_time_unix_nano": span.end_time_unix_nano,
-                        "status_code": span.status.code,
-                        "status_message": span.status.message,
-                        "attributes": _attributes(span.attributes),
-                        "events": [{"name": e.name, "attributes": _attributes(e.attributes)} for e in span.events],
-                        "resource": resource,
-                        "scope": scope_spans.scope.name,
-                    }
-                )
-    return spans
-
-
-def _attributes(pairs: Any) -> dict[str, Any]:
-    return {kv.key: _value(kv.value) for kv in pairs}
-
-
-def _value(value: AnyValue) -> Any:
-    kind = value.WhichOneof("value")
-    if kind is None:
-        return None
-    if kind == "array_value":
-        return [_value(v) for v in value.array_value.values]
-    if kind == "kvlist_value":
-        return _attributes(value.kvlist_value.values)
-    return getattr(value, kind)
 
 
 def _free_ports(count: int) -> list[int]:
