@@ -24,17 +24,18 @@ export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/pkg/mod" GOCACHE="$CACHE/go/buil
 export GOFLAGS="-modcacherw -mod=readonly" CGO_ENABLED=0 GO111MODULE=on
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-# `go mod download` needs a module context for nothing here; run it from the empty work dir.
-SRC="$(cd "$WORK" && go mod download -json "github.com/jaegertracing/jaeger@$VERSION" |
-  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-[[ -d "$SRC" ]] || { echo "jaeger.sh: go mod download gave no source dir for $VERSION" >&2; exit 1; }
+LOG="$WORK/build.log"  # go's ~300 "downloading" lines: shown only when something fails
+fail() { tail -n 40 "$LOG" >&2; echo "jaeger.sh: $1" >&2; exit 1; }
+(cd "$WORK" && go mod download -json "github.com/jaegertracing/jaeger@$VERSION") >>"$LOG" 2>&1 || true
+SRC="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$LOG")"
+[[ -n "$SRC" && -d "$SRC" ]] || fail "go mod download gave no source dir for $VERSION"
 cp -r "$SRC" "$WORK/src"
 chmod -R u+w "$WORK/src"
 mkdir -p "$ROOT"
 pkg=github.com/jaegertracing/jaeger/internal/version
 (cd "$WORK/src" && go build -trimpath \
   -ldflags "-s -w -X $pkg.latestVersion=$RELEASE -X $pkg.commitSHA=module-$VERSION" \
-  -o "$BIN.tmp" ./cmd/jaeger)
-"$BIN.tmp" version >/dev/null
+  -o "$BIN.tmp" ./cmd/jaeger) >>"$LOG" 2>&1 || fail "go build failed"
+"$BIN.tmp" version >>"$LOG" 2>&1 || fail "the built binary does not run"
 mv "$BIN.tmp" "$BIN"  # last: an interrupted build leaves no binary, so it is redone, not reused
 echo "jaeger $RELEASE (module $VERSION) built in $((SECONDS - start))s: $BIN"

@@ -14,6 +14,7 @@ from typing import Any
 
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import ReadableSpan
 
 import otel_llm
 from tests.support import Telemetry, chat_completion_payload, chat_message, instrument, json_response, make_client
@@ -45,7 +46,11 @@ def _handler(request: Any) -> Any:
             }
         )
     assert body["model"] == "gpt-4o"
-    call = {"id": "call_w1", "type": "function", "function": {"name": "get_weather", "arguments": json.dumps(TOOL_ARGUMENTS)}}
+    call = {
+        "id": "call_w1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": json.dumps(TOOL_ARGUMENTS)},
+    }
     return json_response(chat_completion_payload((chat_message(ANSWER, tool_calls=[call]), "tool_calls"), **USAGE))
 
 
@@ -76,8 +81,17 @@ def make_calls(tenant_id: str | None = None, embeddings: bool = True) -> None:
             client.embeddings.create(model="text-embedding-3-small", input="Paris", encoding_format="float")
 
 
-def send_calls(config: Mapping[str, Any], tenants: tuple[str | None, ...] = (None,), embeddings: bool = True) -> Any:
-    """Configure a pipeline from ``config``, make the calls once per tenant, flush; the pipeline."""
+@dataclass
+class Sent:
+    pipeline: Any
+    spans: list[ReadableSpan]  # as they were before the pipeline
+
+    def trace_ids(self) -> set[str]:
+        return {format(s.context.trace_id, "032x") for s in self.spans}
+
+
+def send_calls(config: Mapping[str, Any], tenants: tuple[str | None, ...] = (None,), embeddings: bool = True) -> Sent:
+    """Configure a pipeline from ``config``, make the calls once per tenant, and flush."""
     telemetry = Telemetry()
     instrumentor = instrument(telemetry, capture_content="SPAN_ONLY", cost=True)
     pipeline = otel_llm.configure(
@@ -89,7 +103,7 @@ def send_calls(config: Mapping[str, Any], tenants: tuple[str | None, ...] = (Non
     finally:
         instrumentor.uninstrument()
     assert pipeline.force_flush(20_000)
-    return pipeline
+    return Sent(pipeline, telemetry.spans())
 
 
 # -- OTLP as received ---------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def seed_config(host: str) -> dict:
 
 
 def test_each_team_reaches_its_own_project_and_team_3_nothing(langfuse: Receiver) -> None:
-    pipeline = send_calls(seed_config(langfuse.base_url), tenants=("team-1", "team-2", "team-3", "team-1"))
+    sent = send_calls(seed_config(langfuse.base_url), tenants=("team-1", "team-2", "team-3", "team-1"))
 
     by_project: dict[str, list[str]] = {}
     for request in langfuse.accepted:
@@ -75,7 +75,7 @@ def test_each_team_reaches_its_own_project_and_team_3_nothing(langfuse: Receiver
     assert sorted(by_project["project-1"]) == ["team-1"] * 4  # chat + embeddings, twice
     assert by_project["project-2"] == ["team-2"] * 2
     assert set(by_project) == {"project-1", "project-2"}  # team 3: nowhere
-    stats = pipeline.stats()
+    stats = sent.pipeline.stats()
     assert stats["langfuse-team-1"]["exported"] == 4 and stats["langfuse-team-2"]["exported"] == 2
 
 

@@ -1,0 +1,228 @@
+"""Jaeger v2 as a real OTLP trace backend for the tests, read back through its own query API.
+
+Built from its Go module by ``.ci/servers/jaeger.sh`` (the pinned version is read from that script, so it lives
+in one place). Jaeger v2 is an OpenTelemetry Collector distribution: the generated config runs the OTLP receiver
+(gRPC and HTTP) straight into in-memory storage (no batch processor, so spans are queryable at once) and the query
+extension, every listener on a free 127.0.0.1 port (Jaeger's defaults are fixed ports on localhost). Jaeger's
+own telemetry is off: the Collector's metrics endpoint (8888) and the query extension's self-tracing, which is on
+by default and exports to localhost:4317 (a stray receiver there would get Jaeger's spans; with none, shutdown
+waits ~10 s on the retrying exporter).
+
+Read back with ``GET /api/traces/{trace_id}`` (the JSON the Jaeger UI uses): attributes become ``tags``; span
+kind becomes the tag ``span.kind``, an error status the tags ``error: true``, ``otel.status_code`` and
+``otel.status_description``; the instrumentation scope ``otel.scope.name``/``otel.scope.version``; the resource
+becomes the span's ``process`` (``service.name`` as ``serviceName``, the rest as its tags). See ``trace()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.backends._locate import BACKENDS, executable
+
+
+def _pinned_version(script: Path) -> str:
+    """The ``VERSION=`` line of an install script: the version is pinned there and nowhere else."""
+    match = re.search(r"^VERSION=(\S+)", script.read_text(), re.M)
+    if match is None:
+        raise RuntimeError(f"no VERSION= line in {script}")
+    return match.group(1)
+
+
+# The Go module version (v1.76.0 is the Jaeger v2.13.0 release; the script says why).
+JAEGER_VERSION = _pinned_version(Path(__file__).resolve().parents[2] / ".ci" / "servers" / "jaeger.sh")
+DEFAULT_BIN = BACKENDS / "jaeger" / JAEGER_VERSION / "jaeger"
+STARTUP_TIMEOUT = 30.0  # ~0.1 s here; a compiled binary with in-memory storage has nothing to warm up
+
+_CONFIG = """\
+service:
+  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: info
+extensions:
+  healthcheckv2:
+    use_v2: true
+    http:
+      endpoint: 127.0.0.1:{health}
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: 100000
+  jaeger_query:
+    enable_tracing: false
+    storage:
+      traces: memstore
+    http:
+      endpoint: 127.0.0.1:{query_http}
+    grpc:
+      endpoint: 127.0.0.1:{query_grpc}
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:{otlp_grpc}
+      http:
+        endpoint: 127.0.0.1:{otlp_http}
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+"""
+
+
+@dataclass
+class JaegerServer:
+    """A running Jaeger: where to export, and how to read back the spans it stored."""
+
+    otlp_grpc_endpoint: str  # OTLP/gRPC target, http://127.0.0.1:PORT (plaintext)
+    otlp_http_endpoint: str  # base URL: OTLP/HTTP at {otlp_http_endpoint}/v1/traces
+    query_url: str  # base URL of the query API: /api/traces/{id}, /api/v3/traces/{id}, /api/services
+
+    def trace(self, trace_id_hex: str, min_spans: int = 1, timeout: float = 15) -> list[dict]:
+        """The spans of one trace, oldest first, once Jaeger has at least ``min_spans`` of them.
+
+        Polls ``GET /api/traces/{trace_id_hex}`` (exporters send in the background; 404 until the first span).
+        Each span is Jaeger's JSON shape (``traceID``, ``spanID``, ``operationName``, ``references``,
+        ``startTime``/``duration`` in µs, ``logs``, ``warnings``) with, for convenience, ``tags`` flattened to
+        ``{key: value}`` (values typed: str, bool, int, float; OTLP arrays/maps arrive as JSON strings) and
+        ``process`` resolved to ``{"serviceName": ..., "tags": {key: value}}`` from the trace's processes.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            spans = self._spans(trace_id_hex)
+            if len(spans) >= min_spans:
+                return sorted(spans, key=lambda span: span["startTime"])
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"Jaeger has {len(spans)} span(s) of trace {trace_id_hex} after {timeout}s, wanted {min_spans}; "
+                    f"services: {self._get('/api/services').get('data')}"
+                )
+            time.sleep(0.2)
+
+    def _spans(self, trace_id_hex: str) -> list[dict]:
+        try:
+            found = self._get(f"/api/traces/{trace_id_hex}")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:  # nothing stored for this trace yet
+                return []
+            raise
+        spans: list[dict] = []
+        for trace in found.get("data") or []:
+            processes = {
+                pid: {"serviceName": p.get("serviceName"), "tags": _flat(p.get("tags"))}
+                for pid, p in (trace.get("processes") or {}).items()
+            }
+            for span in trace.get("spans") or []:
+                spans.append(
+                    {**span, "tags": _flat(span.get("tags")), "process": processes.get(span.get("processID"), {})}
+                )
+        return spans
+
+    def _get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.query_url}{path}", timeout=10) as response:
+            return json.load(response)
+
+
+def _flat(tags: list[dict] | None) -> dict[str, Any]:
+    """Jaeger's ``[{key, type, value}]`` as ``{key: value}`` (a repeated key keeps its last value)."""
+    return {tag["key"]: tag.get("value") for tag in tags or []}
+
+
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports on 127.0.0.1 (all held open until all are chosen, so they differ)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+
+
+def _ready(health_url: str, ports: list[int]) -> bool:
+    """Healthy by its health check, and every listener accepts connections (the check can precede receivers)."""
+    try:
+        with urllib.request.urlopen(health_url, timeout=2) as response:
+            if response.status != 200:
+                return False
+        for port in ports:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _log_tail(log_path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the server's process group (it is its own session leader), then kill it if it lingers."""
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def jaeger_server() -> Iterator[JaegerServer]:
+    """Run ``jaeger --config`` (generated, in a temporary dir) on free 127.0.0.1 ports for the block."""
+    binary = executable("jaeger", "OTEL_LLM_JAEGER_BIN", DEFAULT_BIN)
+    ports = dict(zip(("otlp_grpc", "otlp_http", "query_http", "query_grpc", "health"), _free_ports(5), strict=True))
+    with tempfile.TemporaryDirectory(prefix="jaeger-") as workdir:
+        config_path = Path(workdir) / "config.yaml"
+        config_path.write_text(_CONFIG.format(**ports))
+        # The developer's OTEL_* settings must not reconfigure the backend (the Collector reads some of them).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        log_path = Path(workdir) / "jaeger.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [binary, "--config", str(config_path)],
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            server = JaegerServer(
+                otlp_grpc_endpoint=f"http://127.0.0.1:{ports['otlp_grpc']}",
+                otlp_http_endpoint=f"http://127.0.0.1:{ports['otlp_http']}",
+                query_url=f"http://127.0.0.1:{ports['query_http']}",
+            )
+            health_url = f"http://127.0.0.1:{ports['health']}/status"
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while not _ready(health_url, list(ports.values())):
+                if process.poll() is not None or time.monotonic() >= deadline:
+                    state = f"exited ({process.returncode})" if process.poll() is not None else "not ready"
+                    raise RuntimeError(f"Jaeger {state} within {STARTUP_TIMEOUT}s; log tail:\n{_log_tail(log_path)}")
+                time.sleep(0.05)
+            yield server
+        finally:
+            _stop(process)
