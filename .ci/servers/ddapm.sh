@@ -3,16 +3,16 @@
 # export to a real Datadog-compatible intake (OTLP + agent trace API + LLM Obs EVP proxy) and read back
 # what it recorded. Idempotent: a complete venv at the pinned version's path is reused.
 # 1.69.1 is the first release whose OTLP receiver accepts traces (/v1/traces); earlier ones take logs/metrics.
-# Keep DDAPM_VERSION in step with DDAPM_VERSION in tests/backends/ddagent_server.py.
+# tests/backends/ddagent_server.py reads VERSION from this file: change it only here.
 set -euo pipefail
 
-DDAPM_VERSION=1.69.1
-DEST="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/backends/ddapm/$DDAPM_VERSION"
+VERSION=1.69.1
+DEST="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/backends/ddapm/$VERSION"
 BIN="$DEST/venv/bin/ddapm-test-agent"
 MARKER="$DEST/venv/.otel-llm-installed"  # written last: an interrupted install is redone, not reused
 
 if [[ -x "$BIN" && -f "$MARKER" ]]; then
-    echo "ddapm-test-agent $DDAPM_VERSION already installed: $BIN"
+    echo "ddapm-test-agent $VERSION already installed: $BIN"
     exit 0
 fi
 
@@ -20,6 +20,6 @@ start=$SECONDS
 rm -rf "$DEST/venv"
 mkdir -p "$DEST"
 python3 -m venv "$DEST/venv"
-"$DEST/venv/bin/pip" install --quiet --disable-pip-version-check "ddapm-test-agent==$DDAPM_VERSION"
+"$DEST/venv/bin/pip" install --quiet --disable-pip-version-check "ddapm-test-agent==$VERSION"
 touch "$MARKER"
-echo "ddapm-test-agent $DDAPM_VERSION installed in $((SECONDS - start))s: $BIN"
+echo "ddapm-test-agent $VERSION installed in $((SECONDS - start))s: $BIN"

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Install the MLflow tracking server (a real OTLP trace backend for the end-to-end tests) into its own venv, since it
-# pins its own opentelemetry versions. Idempotent: the pinned version is part of the path, so a bump
-# reinstalls and an existing complete install is reused. Prints the executable's path.
-# tests/backends/mlflow_server.py reads VERSION from this file: change it only here.
+# Install the MLflow tracking server (PyPI mlflow; its OTLP/HTTP trace intake needs >= 3.6) into its own
+# venv, since it pins its own opentelemetry versions, so the end-to-end tests can export OTLP to a real
+# MLflow and read back what it stored. Idempotent: a complete venv at the pinned version's path is
+# reused; a version bump installs anew.
+# tests/backends/mlflow_server.py reads VERSION from this line: change the version only here.
 set -euo pipefail
+
 VERSION=3.17.2
-ROOT="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/backends/mlflow/$VERSION"
-BIN="$ROOT/venv/bin/mlflow"
-if [[ -f "$ROOT/.installed" && -x "$BIN" ]]; then
-  echo "mlflow $VERSION already installed: $BIN"
-  exit 0
+DEST="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/backends/mlflow/$VERSION"
+BIN="$DEST/venv/bin/mlflow"
+MARKER="$DEST/venv/.otel-llm-installed"  # written last: an interrupted install is redone, not reused
+
+if [[ -x "$BIN" && -f "$MARKER" ]]; then
+    echo "mlflow $VERSION already installed: $BIN"
+    exit 0
 fi
-rm -rf "$ROOT"
-mkdir -p "$ROOT"
-trap 'rm -rf "$ROOT"' ERR
-python3 -m venv "$ROOT/venv"
-"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check "mlflow==$VERSION"
-"$BIN" --help >/dev/null
-touch "$ROOT/.installed"
-echo "mlflow $VERSION installed: $BIN"
+
+start=$SECONDS
+rm -rf "$DEST/venv"
+mkdir -p "$DEST"
+python3 -m venv "$DEST/venv"
+"$DEST/venv/bin/pip" install --quiet --disable-pip-version-check "mlflow==$VERSION"
+touch "$MARKER"
+echo "mlflow $VERSION installed in $((SECONDS - start))s: $BIN"

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Install Arize Phoenix (a real OTLP trace backend for the end-to-end tests) into its own venv, since it
-# pins its own opentelemetry versions. Idempotent: the pinned version is part of the path, so a bump
-# reinstalls and an existing complete install is reused. Prints the executable's path.
-# tests/backends/phoenix_server.py reads VERSION from this file: change it only here.
+# Install Arize Phoenix (PyPI arize-phoenix) into its own venv, since it pins its own opentelemetry
+# versions, so the end-to-end tests can export OTLP to a real Phoenix and read back what it stored.
+# Idempotent: a complete venv at the pinned version's path is reused; a version bump installs anew.
+# tests/backends/phoenix_server.py reads VERSION from this line: change the version only here.
 set -euo pipefail
+
 VERSION=20.26.1
-ROOT="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/backends/phoenix/$VERSION"
-BIN="$ROOT/venv/bin/phoenix"
-if [[ -f "$ROOT/.installed" && -x "$BIN" ]]; then
-  echo "phoenix $VERSION already installed: $BIN"
-  exit 0
+DEST="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/backends/phoenix/$VERSION"
+BIN="$DEST/venv/bin/phoenix"
+MARKER="$DEST/venv/.otel-llm-installed"  # written last: an interrupted install is redone, not reused
+
+if [[ -x "$BIN" && -f "$MARKER" ]]; then
+    echo "phoenix $VERSION already installed: $BIN"
+    exit 0
 fi
-rm -rf "$ROOT"
-mkdir -p "$ROOT"
-trap 'rm -rf "$ROOT"' ERR
-python3 -m venv "$ROOT/venv"
-"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check "arize-phoenix==$VERSION"
-"$BIN" --help >/dev/null
-touch "$ROOT/.installed"
-echo "phoenix $VERSION installed: $BIN"
+
+start=$SECONDS
+rm -rf "$DEST/venv"
+mkdir -p "$DEST"
+python3 -m venv "$DEST/venv"
+"$DEST/venv/bin/pip" install --quiet --disable-pip-version-check "arize-phoenix==$VERSION"
+touch "$MARKER"
+echo "phoenix $VERSION installed in $((SECONDS - start))s: $BIN"

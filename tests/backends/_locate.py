@@ -8,12 +8,14 @@ where a missing server is a failure: CI must never pass by skipping them.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 CACHE = Path(os.environ.get("OTEL_LLM_CACHE") or Path.home() / ".cache" / "otel-llm")
 BACKENDS = CACHE / "backends"
+SCRIPTS = Path(__file__).resolve().parents[2] / ".ci" / "servers"
 
 
 def executable(name: str, env_var: str, default: Path) -> str:
@@ -25,3 +27,12 @@ def executable(name: str, env_var: str, default: Path) -> str:
     if os.environ.get("OTEL_LLM_REQUIRE_BACKENDS") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def pinned_version(script_name: str) -> str:
+    """The ``VERSION=`` of ``.ci/servers/<script_name>``: a server's version is pinned there and nowhere else."""
+    script = SCRIPTS / script_name
+    match = re.search(r"^VERSION=(\S+)", script.read_text(), re.M)
+    if match is None:
+        raise RuntimeError(f"no VERSION= line in {script}")
+    return match.group(1)

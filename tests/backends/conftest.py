@@ -8,6 +8,8 @@ import pytest
 
 from tests.backends.ddagent_server import DdAgent, ddagent_server
 from tests.backends.jaeger_server import JaegerServer, jaeger_server
+from tests.backends.mlflow_server import MlflowServer, mlflow_server
+from tests.backends.phoenix_server import PhoenixServer, phoenix_server
 
 
 @pytest.fixture(scope="session")
@@ -19,4 +21,16 @@ def ddagent() -> Iterator[DdAgent]:
 @pytest.fixture(scope="session")
 def jaeger() -> Iterator[JaegerServer]:
     with jaeger_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def phoenix() -> Iterator[PhoenixServer]:
+    with phoenix_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mlflow() -> Iterator[MlflowServer]:
+    with mlflow_server() as server:
         yield server

@@ -18,8 +18,6 @@ import contextlib
 import gzip
 import json
 import os
-import socket
-import subprocess
 import tempfile
 import time
 import urllib.request
@@ -31,10 +29,11 @@ from urllib.parse import urlsplit
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.backends._locate import BACKENDS, executable
+from tests.backends._locate import BACKENDS, executable, pinned_version
+from tests.backends._process import free_ports, listening, server_process
 from tests.backends.calls import spans_of
 
-DDAPM_VERSION = "1.69.1"  # keep in step with .ci/servers/ddapm.sh
+DDAPM_VERSION = pinned_version("ddapm.sh")
 DEFAULT_BIN = BACKENDS / "ddapm" / DDAPM_VERSION / "venv" / "bin" / "ddapm-test-agent"
 STARTUP_TIMEOUT = 30.0
 
@@ -116,37 +115,14 @@ def _decode(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _free_ports(count: int) -> list[int]:
-    """Distinct free ports on 127.0.0.1 (all held open until all are chosen, so they differ)."""
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _log_tail(log_path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 @contextlib.contextmanager
 def ddagent_server() -> Iterator[DdAgent]:
     """Run ddapm-test-agent on free 127.0.0.1 ports for the duration of the block."""
     binary = executable("ddapm-test-agent", "OTEL_LLM_DDAPM_BIN", DEFAULT_BIN)
-    port, http_port, grpc_port = _free_ports(3)
+    port, http_port, grpc_port = free_ports(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DD_") and k not in _AGENT_ENV}
     env["PYTHONUNBUFFERED"] = "1"
     with tempfile.TemporaryDirectory(prefix="ddagent-") as workdir:
-        log_path = Path(workdir) / "ddagent.log"
         args = [
             binary,
             "--host=127.0.0.1",
@@ -158,27 +134,16 @@ def ddagent_server() -> Iterator[DdAgent]:
             "--agent-url=",  # no upstream agent to forward to
             "--disable-llmobs-data-forwarding",  # else it posts LLM Obs payloads to Datadog's intake
         ]
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(args, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            agent = DdAgent(
+        with server_process(
+            "ddapm-test-agent",
+            args,
+            workdir=Path(workdir),
+            env=env,
+            ready=lambda: all(listening(p) for p in (port, http_port, grpc_port)),
+            timeout=STARTUP_TIMEOUT,
+        ):
+            yield DdAgent(
                 url=f"http://127.0.0.1:{port}",
                 otlp_http_endpoint=f"http://127.0.0.1:{http_port}",
                 otlp_grpc_endpoint=f"http://127.0.0.1:{grpc_port}",
             )
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while not all(_listening(p) for p in (port, http_port, grpc_port)):
-                if process.poll() is not None or time.monotonic() >= deadline:
-                    state = f"exited ({process.returncode})" if process.poll() is not None else "not listening"
-                    raise RuntimeError(
-                        f"ddapm-test-agent {state} within {STARTUP_TIMEOUT}s; log tail:\n{_log_tail(log_path)}"
-                    )
-                time.sleep(0.1)
-            yield agent
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()

@@ -19,10 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import signal
-import socket
-import subprocess
 import tempfile
 import time
 import urllib.error
@@ -32,19 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.backends._locate import BACKENDS, executable
-
-
-def _pinned_version(script: Path) -> str:
-    """The ``VERSION=`` line of an install script: the version is pinned there and nowhere else."""
-    match = re.search(r"^VERSION=(\S+)", script.read_text(), re.M)
-    if match is None:
-        raise RuntimeError(f"no VERSION= line in {script}")
-    return match.group(1)
-
+from tests.backends._locate import BACKENDS, executable, pinned_version
+from tests.backends._process import free_ports, listening, server_process
 
 # The Go module version (v1.76.0 is the Jaeger v2.13.0 release; the script says why).
-JAEGER_VERSION = _pinned_version(Path(__file__).resolve().parents[2] / ".ci" / "servers" / "jaeger.sh")
+JAEGER_VERSION = pinned_version("jaeger.sh")
 DEFAULT_BIN = BACKENDS / "jaeger" / JAEGER_VERSION / "jaeger"
 STARTUP_TIMEOUT = 30.0  # ~0.1 s here; a compiled binary with in-memory storage has nothing to warm up
 
@@ -149,80 +137,39 @@ def _flat(tags: list[dict] | None) -> dict[str, Any]:
     return {tag["key"]: tag.get("value") for tag in tags or []}
 
 
-def _free_ports(count: int) -> list[int]:
-    """Distinct free ports on 127.0.0.1 (all held open until all are chosen, so they differ)."""
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-
-
 def _ready(health_url: str, ports: list[int]) -> bool:
     """Healthy by its health check, and every listener accepts connections (the check can precede receivers)."""
     try:
         with urllib.request.urlopen(health_url, timeout=2) as response:
             if response.status != 200:
                 return False
-        for port in ports:
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
     except OSError:
         return False
-    return True
-
-
-def _log_tail(log_path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the server's process group (it is its own session leader), then kill it if it lingers."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    return all(listening(port) for port in ports)
 
 
 @contextlib.contextmanager
 def jaeger_server() -> Iterator[JaegerServer]:
     """Run ``jaeger --config`` (generated, in a temporary dir) on free 127.0.0.1 ports for the block."""
     binary = executable("jaeger", "OTEL_LLM_JAEGER_BIN", DEFAULT_BIN)
-    ports = dict(zip(("otlp_grpc", "otlp_http", "query_http", "query_grpc", "health"), _free_ports(5), strict=True))
+    ports = dict(zip(("otlp_grpc", "otlp_http", "query_http", "query_grpc", "health"), free_ports(5), strict=True))
     with tempfile.TemporaryDirectory(prefix="jaeger-") as workdir:
         config_path = Path(workdir) / "config.yaml"
         config_path.write_text(_CONFIG.format(**ports))
         # The developer's OTEL_* settings must not reconfigure the backend (the Collector reads some of them).
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-        log_path = Path(workdir) / "jaeger.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [binary, "--config", str(config_path)],
-                cwd=workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            server = JaegerServer(
+        health_url = f"http://127.0.0.1:{ports['health']}/status"
+        with server_process(
+            "Jaeger",
+            [binary, "--config", str(config_path)],
+            workdir=Path(workdir),
+            env=env,
+            ready=lambda: _ready(health_url, list(ports.values())),
+            timeout=STARTUP_TIMEOUT,
+            poll=0.05,
+        ):
+            yield JaegerServer(
                 otlp_grpc_endpoint=f"http://127.0.0.1:{ports['otlp_grpc']}",
                 otlp_http_endpoint=f"http://127.0.0.1:{ports['otlp_http']}",
                 query_url=f"http://127.0.0.1:{ports['query_http']}",
             )
-            health_url = f"http://127.0.0.1:{ports['health']}/status"
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while not _ready(health_url, list(ports.values())):
-                if process.poll() is not None or time.monotonic() >= deadline:
-                    state = f"exited ({process.returncode})" if process.poll() is not None else "not ready"
-                    raise RuntimeError(f"Jaeger {state} within {STARTUP_TIMEOUT}s; log tail:\n{_log_tail(log_path)}")
-                time.sleep(0.05)
-            yield server
-        finally:
-            _stop(process)
