@@ -35,6 +35,18 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def count(attrs: Mapping[str, Any], key: str) -> int | None:
+    """An integer attribute (a token count); None when absent or of another type (bool included)."""
+    value = attrs.get(key)
+    return value if type(value) is int else None
+
+
+def amount(attrs: Mapping[str, Any], key: str) -> float | None:
+    """A numeric attribute (a cost); None when absent or not a number."""
+    value = attrs.get(key)
+    return value if type(value) in (int, float) else None
+
+
 def model(attrs: Mapping[str, Any]) -> str | None:
     """The model that answered, else the one asked for."""
     return attrs.get(A.RESPONSE_MODEL) or attrs.get(A.REQUEST_MODEL)

@@ -45,19 +45,14 @@ COST_DETAILS: Mapping[str, str] = {
 }
 
 
-def _int(attrs: Mapping[str, Any], key: str) -> int | None:
-    value = attrs.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def usage_details(attrs: Mapping[str, Any]) -> dict[str, int]:
     """Our (inclusive) token counts as Langfuse's exclusive buckets, with the total."""
-    inputs, outputs = _int(attrs, A.USAGE_INPUT_TOKENS), _int(attrs, A.USAGE_OUTPUT_TOKENS)
+    inputs, outputs = g.count(attrs, A.USAGE_INPUT_TOKENS), g.count(attrs, A.USAGE_OUTPUT_TOKENS)
     if inputs is None and outputs is None:
         return {}
-    read = _int(attrs, A.USAGE_CACHE_READ_INPUT_TOKENS) or 0
-    write = _int(attrs, A.USAGE_CACHE_CREATION_INPUT_TOKENS) or 0
-    reasoning = _int(attrs, A.USAGE_REASONING_OUTPUT_TOKENS) or 0
+    read = g.count(attrs, A.USAGE_CACHE_READ_INPUT_TOKENS) or 0
+    write = g.count(attrs, A.USAGE_CACHE_CREATION_INPUT_TOKENS) or 0
+    reasoning = g.count(attrs, A.USAGE_REASONING_OUTPUT_TOKENS) or 0
     usage: dict[str, int] = {}
     if inputs is not None:
         usage["input"] = max(inputs - read - write, 0)
@@ -93,7 +88,7 @@ def langfuse_view(attrs: Mapping[str, Any]) -> dict[str, Any]:
     usage = usage_details(attrs)
     if usage:
         out["langfuse.observation.usage_details"] = g.dumps(usage)
-    cost = {key: attrs[source] for source, key in COST_DETAILS.items() if isinstance(attrs.get(source), (int, float))}
+    cost = {key: attrs[source] for source, key in COST_DETAILS.items() if g.amount(attrs, source) is not None}
     if cost:
         out["langfuse.observation.cost_details"] = g.dumps(cost)
     params = g.parameters(attrs)

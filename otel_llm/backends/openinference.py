@@ -91,8 +91,10 @@ PROMPT_COST_PARTS = (A.COST_INPUT_USD, A.COST_CACHE_READ_USD, A.COST_CACHE_WRITE
 def _system(provider: str, model: str | None) -> str | None:
     if provider != "aws.bedrock":
         return SYSTEMS.get(provider)
-    name = (model or "").split(":")[-1]  # an inference profile ARN ends with the model id
-    name = name.split(".", 1)[1] if name[:3] in ("us.", "eu.") or name.startswith(("apac.", "global.")) else name
+    name = (model or "").rsplit("/", 1)[-1]  # an ARN (inference profile, provisioned model) ends with the id
+    region, _, rest = name.partition(".")
+    if rest and region in ("us", "eu", "apac", "jp", "au", "global", "us-gov"):  # cross-region profile prefix
+        name = rest
     return next((system for prefix, system in BEDROCK_SYSTEMS.items() if name.startswith(prefix)), None)
 
 
@@ -176,11 +178,11 @@ def openinference_view(attrs: Mapping[str, Any]) -> dict[str, Any]:
     for source, target in COPIED.items():
         if source in attrs:
             out[target] = attrs[source]
-    prompt_cost = [attrs[k] for k in PROMPT_COST_PARTS if isinstance(attrs.get(k), (int, float))]
+    prompt_cost = [c for c in (g.amount(attrs, k) for k in PROMPT_COST_PARTS) if c is not None]
     if prompt_cost:
         out["llm.cost.prompt"] = sum(prompt_cost)
-    prompt, completion = attrs.get(A.USAGE_INPUT_TOKENS), attrs.get(A.USAGE_OUTPUT_TOKENS)
-    if isinstance(prompt, int) or isinstance(completion, int):
+    prompt, completion = g.count(attrs, A.USAGE_INPUT_TOKENS), g.count(attrs, A.USAGE_OUTPUT_TOKENS)
+    if prompt is not None or completion is not None:
         out["llm.token_count.total"] = (prompt or 0) + (completion or 0)
     if kind == "LLM":
         params = g.parameters(attrs)
