@@ -12,16 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_llm.backends._backend import Backend, BackendSpanExporter, MissingOption, Option, Target
+from otel_llm.exporters.otlp import traces_url
 
 
 def _target(o: Mapping[str, Any]) -> Target:
     if o["mode"] == "agent":
-        return Target(endpoint=o["agent_endpoint"].rstrip("/") + "/v1/traces")
+        return Target(endpoint=traces_url(o["agent_endpoint"]))
     if not o["api_key"]:
         raise MissingOption("datadog", "api_key", ("DD_API_KEY",), when=" in mode llmobs")
     endpoint = o["endpoint"] or f"https://trace.agent.{o['site']}"
     return Target(
-        endpoint=endpoint.rstrip("/") + "/v1/traces",
+        endpoint=traces_url(endpoint),
         headers={"dd-api-key": o["api_key"], "dd-otlp-source": o["otlp_source"]},
     )
 

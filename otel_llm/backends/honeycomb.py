@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_llm.backends._backend import Backend, BackendSpanExporter, Option, Target
+from otel_llm.exporters.otlp import traces_url
 
 US = "https://api.honeycomb.io"  # EU: https://api.eu1.honeycomb.io
 
@@ -15,9 +16,8 @@ def _target(o: Mapping[str, Any]) -> Target:
     headers = {"x-honeycomb-team": o["api_key"]}
     if o["dataset"]:
         headers["x-honeycomb-dataset"] = o["dataset"]
-    endpoint = o["endpoint"].rstrip("/")
     return Target(
-        endpoint=endpoint if o["protocol"] == "grpc" else endpoint + "/v1/traces",
+        endpoint=o["endpoint"] if o["protocol"] == "grpc" else traces_url(o["endpoint"]),
         protocol=o["protocol"],
         headers=headers,
     )

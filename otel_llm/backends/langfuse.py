@@ -13,6 +13,7 @@ from typing import Any
 
 from otel_llm.backends import _genai as g
 from otel_llm.backends._backend import Backend, BackendSpanExporter, Option, Target
+from otel_llm.exporters.otlp import traces_url
 from otel_llm.genai import attributes as A
 
 CLOUD_HOST = "https://cloud.langfuse.com"  # EU; also us., jp., hipaa.cloud.langfuse.com
@@ -104,7 +105,7 @@ def langfuse_view(attrs: Mapping[str, Any]) -> dict[str, Any]:
 def _target(o: Mapping[str, Any]) -> Target:
     token = base64.b64encode(f"{o['public_key']}:{o['secret_key']}".encode()).decode()
     return Target(
-        endpoint=o["host"].rstrip("/") + "/api/public/otel/v1/traces",
+        endpoint=traces_url(o["host"], "/api/public/otel/v1/traces"),
         headers={"Authorization": f"Basic {token}", "x-langfuse-ingestion-version": "4"},
     )
 

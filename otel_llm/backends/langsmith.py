@@ -11,6 +11,7 @@ from typing import Any
 
 from otel_llm.backends import _genai as g
 from otel_llm.backends._backend import Backend, BackendSpanExporter, Option, Target
+from otel_llm.exporters.otlp import traces_url
 from otel_llm.genai import attributes as A
 
 US = "https://api.smith.langchain.com"  # also eu., apac., aws.api.smith.langchain.com
@@ -55,7 +56,7 @@ def _target(o: Mapping[str, Any]) -> Target:
     headers = {"x-api-key": o["api_key"]}
     if o["project"]:
         headers["Langsmith-Project"] = o["project"]
-    return Target(endpoint=o["endpoint"].rstrip("/") + "/otel/v1/traces", headers=headers)
+    return Target(endpoint=traces_url(o["endpoint"], "/otel/v1/traces"), headers=headers)
 
 
 BACKEND = Backend(

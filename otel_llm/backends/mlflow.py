@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_llm.backends._backend import Backend, BackendSpanExporter, Option, Target
+from otel_llm.exporters.otlp import traces_url
 
 
 def _target(o: Mapping[str, Any]) -> Target:
     headers = {"x-mlflow-experiment-id": str(o["experiment_id"])}
     if o["token"]:
         headers["authorization"] = f"Bearer {o['token']}"
-    return Target(endpoint=o["tracking_uri"].rstrip("/") + "/v1/traces", headers=headers)
+    return Target(endpoint=traces_url(o["tracking_uri"]), headers=headers)
 
 
 BACKEND = Backend(

@@ -8,6 +8,7 @@ from typing import Any
 
 from otel_llm.backends._backend import Backend, BackendSpanExporter, Option, Target
 from otel_llm.backends.openinference import openinference_view
+from otel_llm.exporters.otlp import traces_url
 
 PROJECT_ATTRIBUTE = "openinference.project.name"
 
@@ -15,7 +16,7 @@ PROJECT_ATTRIBUTE = "openinference.project.name"
 def _target(o: Mapping[str, Any]) -> Target:
     headers = {"authorization": f"Bearer {o['api_key']}"} if o["api_key"] else {}
     return Target(
-        endpoint=o["endpoint"].rstrip("/") + "/v1/traces",
+        endpoint=traces_url(o["endpoint"]),
         headers=headers,
         resource={PROJECT_ATTRIBUTE: o["project"]},
     )

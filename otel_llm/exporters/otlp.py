@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -15,10 +16,13 @@ TRACES_PATH = "/v1/traces"
 
 
 def traces_url(base: str, path: str = TRACES_PATH) -> str:
-    """``base`` with the signal path appended unless it already ends with it, as the SDK does
-    with ``OTEL_EXPORTER_OTLP_ENDPOINT`` (a base URL gets ``/v1/traces``)."""
-    base = base.rstrip("/")
-    return base if base.endswith(path) else base + path
+    """``base`` with ``path`` appended to its path (before any query) unless it already ends with
+    it, as the SDK does with ``OTEL_EXPORTER_OTLP_ENDPOINT`` (a base URL gets ``/v1/traces``)."""
+    parts = urlsplit(base)
+    current = parts.path.rstrip("/")
+    if not current.endswith(path):
+        current += path
+    return urlunsplit(parts._replace(path=current))
 
 
 def otlp_span_exporter(

@@ -1,10 +1,11 @@
-"""masked_url: the one URL masker of describe(), configuration errors and the webhook exporter."""
+"""masked_url: the one URL masker of describe(), configuration errors and the webhook exporter; traces_url: the one joiner of OTLP paths."""
 
 from __future__ import annotations
 
 import pytest
 
 from otel_llm._urls import masked_url
+from otel_llm.exporters.otlp import traces_url
 
 
 @pytest.mark.parametrize(
@@ -46,3 +47,17 @@ def test_the_webhook_exporter_and_the_configuration_use_the_same_helper() -> Non
     assert webhook.masked_url is masked_url
     assert _destinations.masked_url is masked_url
     assert _types.masked_url is masked_url
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "expected"),
+    [
+        ("http://localhost:4318", "/v1/traces", "http://localhost:4318/v1/traces"),
+        ("http://localhost:4318/", "/v1/traces", "http://localhost:4318/v1/traces"),
+        ("https://h/v1/traces", "/v1/traces", "https://h/v1/traces"),  # already the full URL
+        ("https://h/api/v1", "/otel/v1/traces", "https://h/api/v1/otel/v1/traces"),
+        ("http://u:p@h:6006?token=abc", "/v1/traces", "http://u:p@h:6006/v1/traces?token=abc"),  # path before query
+    ],
+)
+def test_traces_url_appends_the_signal_path_to_the_url_path(base: str, path: str, expected: str) -> None:
+    assert traces_url(base, path) == expected
