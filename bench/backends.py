@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans  # noqa: E402
-from redaction import content, make_spans  # noqa: E402
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from redaction import content, make_spans
 
-from otel_llm.backends import BACKENDS, BackendSpanExporter  # noqa: E402
+from otel_llm.backends import BACKENDS, BackendSpanExporter
 
 ENV = {"LANGFUSE_PUBLIC_KEY": "pk", "LANGFUSE_SECRET_KEY": "sk", "ARIZE_SPACE_ID": "s", "ARIZE_API_KEY": "k"}
 ENV |= {"HONEYCOMB_API_KEY": "k", "LANGSMITH_API_KEY": "k", "DD_API_KEY": "k"}
@@ -45,7 +45,8 @@ def main() -> None:
         "~2 KB content": make_spans(args.spans, lambda i: content(False, i)),
     }
     print(f"{'backend':<12}" + "".join(f"{name:>18}" for name in sets))
-    print(f"{'(OTLP encode)':<12}" + "".join(f"{best_us(lambda s: encode_spans([s]), spans):>15.1f} µs" for spans in sets.values()))
+    encode = [best_us(lambda s: encode_spans([s]), spans) for spans in sets.values()]
+    print(f"{'(OTLP encode)':<12}" + "".join(f"{us:>15.1f} µs" for us in encode))
     for name, backend in BACKENDS.items():
         exporter = BackendSpanExporter(backend, environ=ENV)
         print(f"{name:<12}" + "".join(f"{best_us(exporter.seen, spans):>15.1f} µs" for spans in sets.values()))
