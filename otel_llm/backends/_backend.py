@@ -18,6 +18,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_llm._spans import replaced
 from otel_llm.exporters.otlp import Protocol, otlp_span_exporter
 from otel_llm.records import attribute_dict
 
@@ -159,21 +160,9 @@ class BackendSpanExporter(SpanExporter):
         resource = self._resource(span.resource)
         if not added and resource is span.resource:
             return span
-        attributes = {**attribute_dict(span), **added} if added else span._attributes
-        return ReadableSpan(
-            name=span.name,
-            context=span.context,
-            parent=span.parent,
-            resource=resource,
-            attributes=attributes,
-            events=span._events,
-            links=span._links,
-            kind=span.kind,
-            status=span.status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
+        if not added:
+            return replaced(span, resource=resource)
+        return replaced(span, attributes={**attribute_dict(span), **added}, resource=resource)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return self._exporter.export([self.seen(span) for span in spans])

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Link, Status
 
+from otel_llm._spans import replaced
 from otel_llm.genai import attributes as A
 from otel_llm.processing._content import (
     CONTENT_ATTRIBUTES,
@@ -106,19 +107,14 @@ class Redactor:
             and resource is span.resource
         ):
             return span
-        return ReadableSpan(
+        return replaced(
+            span,
             name=name,
-            context=span.context,
-            parent=span.parent,
-            resource=resource,
             attributes=raw if new_attrs is None else _like(raw, new_attrs),
             events=span._events if events is None else events,
             links=span._links if links is None else links,
-            kind=span.kind,
             status=status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
+            resource=resource,
         )
 
     def _events(self, events: Sequence[Event], drop: bool) -> Any:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.backends._locate import BACKENDS, executable, pinned_version
-from tests.backends._process import free_ports, listening, server_process
+from tests.backends._process import free_ports, http_ok, listening, server_process
 
 # The Go module version (v1.76.0 is the Jaeger v2.13.0 release; the script says why).
 JAEGER_VERSION = pinned_version("jaeger.sh")
@@ -139,13 +139,7 @@ def _flat(tags: list[dict] | None) -> dict[str, Any]:
 
 def _ready(health_url: str, ports: list[int]) -> bool:
     """Healthy by its health check, and every listener accepts connections (the check can precede receivers)."""
-    try:
-        with urllib.request.urlopen(health_url, timeout=2) as response:
-            if response.status != 200:
-                return False
-    except OSError:
-        return False
-    return all(listening(port) for port in ports)
+    return http_ok(health_url) and all(listening(port) for port in ports)
 
 
 @contextlib.contextmanager

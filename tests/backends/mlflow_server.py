@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.backends._locate import BACKENDS, executable, pinned_version
-from tests.backends._process import free_ports, server_process
+from tests.backends._process import free_ports, http_ok, server_process
 
 MLFLOW_VERSION = pinned_version("mlflow.sh")
 DEFAULT_BIN = BACKENDS / "mlflow" / MLFLOW_VERSION / "venv" / "bin" / "mlflow"
@@ -133,14 +133,6 @@ def _value(value: dict[str, Any]) -> Any:
     return None
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def mlflow_server() -> Iterator[MlflowServer]:
     """Run ``mlflow server`` on a free 127.0.0.1 port, SQLite store and artifacts in a temp dir, for the block.
@@ -177,7 +169,7 @@ def mlflow_server() -> Iterator[MlflowServer]:
             args,
             workdir=Path(workdir),
             env=env,
-            ready=lambda: _ready(f"{server.tracking_uri}/health"),
+            ready=lambda: http_ok(f"{server.tracking_uri}/health"),
             timeout=STARTUP_TIMEOUT,
             poll=0.25,
         ):

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from tests.backends._locate import BACKENDS, executable, pinned_version
-from tests.backends._process import free_ports, server_process
+from tests.backends._process import free_ports, http_ok, server_process
 
 PHOENIX_VERSION = pinned_version("phoenix.sh")
 DEFAULT_BIN = BACKENDS / "phoenix" / PHOENIX_VERSION / "venv" / "bin" / "phoenix"
@@ -83,14 +83,6 @@ class PhoenixServer:
             return json.load(response)
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def phoenix_server() -> Iterator[PhoenixServer]:
     """Run ``phoenix serve`` on free 127.0.0.1 ports with a temporary working dir (its SQLite) for the block."""
@@ -115,7 +107,7 @@ def phoenix_server() -> Iterator[PhoenixServer]:
             [binary, "serve"],
             workdir=Path(workdir),
             env=env,
-            ready=lambda: _ready(f"{server.endpoint}/healthz"),
+            ready=lambda: http_ok(f"{server.endpoint}/healthz"),
             timeout=STARTUP_TIMEOUT,
             poll=0.25,
         ):
