@@ -51,8 +51,9 @@ class Target:
 
     endpoint: str
     protocol: Protocol = "http/protobuf"
-    headers: Mapping[str, str] = field(default_factory=dict)
-    resource: Mapping[str, Any] = field(default_factory=dict)  # added to each span's resource
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # credentials: never in a repr
+    resource: Mapping[str, Any] = field(default_factory=dict)  # set on each span's resource
+    resource_defaults: Mapping[str, Any] = field(default_factory=dict)  # set where the resource has none
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,27 @@ class Backend:
     target: Callable[[Mapping[str, Any]], Target]
     view: View | None = None
     proven: str = ""  # how the tests prove it: "real server ..." or "contract test ..."
+    # Plain OTLP backends (Jaeger) take OTEL_EXPORTER_OTLP_HEADERS and TLS files like any OTLP
+    # exporter; the others never see the user's collector credentials.
+    generic_otlp_variables: bool = False
 
 
-class MissingOption(ValueError):
+class OptionError(ValueError):
+    """An option without a usable value; ``detail`` is said at the option's key (never its value)."""
+
+    def __init__(self, backend: str, name: str, detail: str) -> None:
+        self.name = name
+        self.detail = detail
+        super().__init__(f"{backend}: {name}: {detail}")
+
+
+class MissingOption(OptionError):
     """A required option is neither given nor in the environment."""
 
     def __init__(self, backend: str, name: str, env: Sequence[str] = (), when: str = "") -> None:
-        self.name = name
         where = " or ".join(env)
-        self.detail = f"required{when}: give it here" + (f" or set {where}" if where else "")
-        super().__init__(f"{backend}: {name} is " + self.detail.replace("here", "in the configuration", 1))
+        detail = f"required{when}: give it in the configuration" + (f" or set {where}" if where else "")
+        super().__init__(backend, name, detail)
 
 
 # Keys every backend destination has besides its options; also the keyword arguments of
@@ -91,25 +103,57 @@ def _secret(value: Any) -> Any:
     return getter() if getter is not None else value
 
 
+def _clean(backend: str, name: str, value: Any) -> Any:
+    """A string value without surrounding whitespace (a key read from a file often ends with a
+    newline); control characters left inside would make every export fail, and the HTTP client's
+    error would print the value, so they are refused here, by name."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise OptionError(backend, name, "expected a value without control characters")
+    return value
+
+
 def resolve(backend: Backend, given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every option of ``backend`` with its value: given, else from the environment, else the
-    default. Secrets come back as plain strings. MissingOption for a required one."""
+    default. Secrets come back as plain strings. OptionError (MissingOption for a required one)."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for option in backend.options:
-        value = given.get(option.name)
+        value = _secret(given.get(option.name))
         if value is None or value == "":
-            value = next((env[var] for var in option.env if env.get(var)), None)
-        if value is None:
+            value = next((env[var] for var in option.env if env.get(var, "").strip()), None)
+        value = _clean(backend.name, option.name, value)
+        if value is None or value == "":
             if option.required:
                 raise MissingOption(backend.name, option.name, option.env)
             value = option.default
-        values[option.name] = _secret(value)
+        values[option.name] = value
     for key, default in COMMON_DEFAULTS.items():
         value = given.get(key)
         values[key] = default if value is None else value
-    values["headers"] = {k: _secret(v) for k, v in (values["headers"] or {}).items()}
+    values["headers"] = {
+        k: _clean(backend.name, f"headers.{k}", _secret(v)) for k, v in (values["headers"] or {}).items()
+    }
     return values
+
+
+def _validated(backend: Backend, options: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The options through the backend's destination model (the one a configuration file uses),
+    so ``OTEL_TRACES_EXPORTER=<backend>`` checks the environment's values exactly as a file's."""
+    from otel_llm.backends import BACKENDS
+    from otel_llm.config import ConfigError, load_config
+
+    if BACKENDS.get(backend.name) is not backend:
+        return resolve(backend, options, environ)  # a backend of the caller's own: its options as given
+    try:
+        config = load_config({"destinations": {backend.name: {"type": backend.name, **options}}}, environ=environ)
+    except ConfigError as err:
+        prefix = f"destinations.{backend.name}."
+        problems = "; ".join(f"{p.path.removeprefix(prefix)}: {p.message}" for p in err.problems)
+        raise ValueError(f"{backend.name}: {problems}") from None
+    return config.destinations[backend.name].options()  # type: ignore[attr-defined]
 
 
 class BackendSpanExporter(SpanExporter):
@@ -120,9 +164,12 @@ class BackendSpanExporter(SpanExporter):
     backend: Backend  # set by the subclasses registered as entry points
 
     def __init__(self, backend: Backend | None = None, *, environ: Mapping[str, str] | None = None, **options: Any):
+        """Options not given come from ``environ`` (None: the process environment), checked by
+        the backend's destination model as a configuration file would be: ValueError with the key
+        and what was expected."""
         if backend is not None:
             self.backend = backend
-        values = resolve(self.backend, options, environ)
+        values = _validated(self.backend, options, os.environ if environ is None else environ)
         self.target = target = self.backend.target(values)
         headers = {**target.headers, **values["headers"]}
         self._exporter = otlp_span_exporter(
@@ -131,18 +178,20 @@ class BackendSpanExporter(SpanExporter):
             headers=headers,
             timeout=float(values["timeout"]),
             gzip=values["compression"] == "gzip",
+            isolated=not self.backend.generic_otlp_variables,
         )
         self._view = self.backend.view
         self._resource_attributes = dict(target.resource)
+        self._resource_defaults = dict(target.resource_defaults)
         self._resources: dict[int, tuple[Resource, Resource]] = {}
 
     def _resource(self, resource: Resource) -> Resource:
-        if not self._resource_attributes:
+        if not self._resource_attributes and not self._resource_defaults:
             return resource
         cached = self._resources.get(id(resource))
         if cached is not None and cached[0] is resource:
             return cached[1]
-        merged = resource.merge(Resource(self._resource_attributes))
+        merged = Resource(self._resource_defaults).merge(resource).merge(Resource(self._resource_attributes))
         if len(self._resources) > 64:
             self._resources.clear()
         self._resources[id(resource)] = (resource, merged)
@@ -162,7 +211,8 @@ class BackendSpanExporter(SpanExporter):
             return span
         if not added:
             return replaced(span, resource=resource)
-        return replaced(span, attributes={**attribute_dict(span), **added}, resource=resource)
+        # The span's own attributes win: a view adds what is missing, it never changes what is there.
+        return replaced(span, attributes={**added, **attribute_dict(span)}, resource=resource)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return self._exporter.export([self.seen(span) for span in spans])

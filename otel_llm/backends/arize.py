@@ -8,10 +8,10 @@ from typing import Any
 
 from otel_llm.backends._backend import Backend, BackendSpanExporter, Option, Target
 from otel_llm.backends.openinference import openinference_view
+from otel_llm.backends.openinference import project_resource as _project
 
 ENDPOINTS = {"grpc": "https://otlp.arize.com", "http/protobuf": "https://otlp.arize.com/v1/traces"}
 # EU: https://otlp.eu-west-1a.arize.com (gRPC), https://otlp.eu-west-1a.arize.com/v1/traces (HTTP)
-PROJECT_ATTRIBUTE = "openinference.project.name"
 
 
 def _target(o: Mapping[str, Any]) -> Target:
@@ -27,7 +27,7 @@ def _target(o: Mapping[str, Any]) -> Target:
             "space_id": o["space_id"],
             "arize-interface": "otel",
         },
-        resource={PROJECT_ATTRIBUTE: o["project"], "model_id": o["project"]},  # model_id: Arize's older name
+        **_project(o["project"], model_id=True),
     )
 
 
@@ -37,7 +37,12 @@ BACKEND = Backend(
     options=(
         Option("space_id", "text", env=("ARIZE_SPACE_ID",), required=True, description="the space's id"),
         Option("api_key", "secret", env=("ARIZE_API_KEY",), required=True),
-        Option("project", "text", env=("ARIZE_PROJECT_NAME",), default="default", description="Arize project"),
+        Option(
+            "project",
+            "text",
+            env=("ARIZE_PROJECT_NAME",),
+            description="null: the app's openinference.project.name resource attribute, else default",
+        ),
         Option("protocol", "choice", choices=("grpc", "http/protobuf"), default="grpc"),
         Option(
             "endpoint",

@@ -62,7 +62,7 @@ def usage_details(attrs: Mapping[str, Any]) -> dict[str, int]:
     for key, value in ((CACHE_READ_KEY, read), (CACHE_WRITE_KEY, write), (REASONING_KEY, reasoning)):
         if value:
             usage[key] = value
-    usage["total"] = (inputs or 0) + (outputs or 0)
+    usage["total"] = sum(usage.values())  # Langfuse stores the buckets as given: the total is theirs
     return usage
 
 

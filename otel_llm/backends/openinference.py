@@ -15,6 +15,17 @@ from otel_llm.backends import _genai as g
 from otel_llm.genai import attributes as A
 
 SPAN_KIND = "openinference.span.kind"
+PROJECT = "openinference.project.name"
+
+
+def project_resource(project: str | None, *, model_id: bool = False) -> dict[str, Any]:
+    """``Target`` keywords for the project resource attribute: a configured project is set on
+    every span; without one the app's own (``OTEL_RESOURCE_ATTRIBUTES``) stays, else ``default``.
+    ``model_id`` is the name Arize's older collectors read."""
+    values = {PROJECT: project or "default"}
+    if model_id:
+        values["model_id"] = values[PROJECT]
+    return {"resource": values} if project else {"resource_defaults": values}
 
 # gen_ai.operation.name -> openinference.span.kind
 KINDS: Mapping[str, str] = {

@@ -8,9 +8,8 @@ from typing import Any
 
 from otel_llm.backends._backend import Backend, BackendSpanExporter, Option, Target
 from otel_llm.backends.openinference import openinference_view
+from otel_llm.backends.openinference import project_resource as _project
 from otel_llm.exporters.otlp import traces_url
-
-PROJECT_ATTRIBUTE = "openinference.project.name"
 
 
 def _target(o: Mapping[str, Any]) -> Target:
@@ -18,7 +17,7 @@ def _target(o: Mapping[str, Any]) -> Target:
     return Target(
         endpoint=traces_url(o["endpoint"]),
         headers=headers,
-        resource={PROJECT_ATTRIBUTE: o["project"]},
+        **_project(o["project"]),
     )
 
 
@@ -38,8 +37,7 @@ BACKEND = Backend(
             "project",
             "text",
             env=("PHOENIX_PROJECT", "PHOENIX_PROJECT_NAME"),
-            default="default",
-            description="Phoenix project",
+            description="null: the app's openinference.project.name resource attribute, else default",
         ),
     ),
     target=_target,

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, create_model, model_validator
 
 from otel_llm._urls import masked_url
-from otel_llm.backends import BACKENDS, Backend, MissingOption, Option, resolve
-from otel_llm.backends._backend import COMMON_DEFAULTS
+from otel_llm.backends import BACKENDS, Backend, Option, resolve
+from otel_llm.backends._backend import COMMON_DEFAULTS, OptionError
 from otel_llm.config._destinations import DestinationBase, Headers
 from otel_llm.config._types import Choice, Duration, HttpUrl, OptionalSecret, Text, problem
 
@@ -71,8 +71,8 @@ class BackendDestination(DestinationBase):
     def _complete(self) -> BackendDestination:
         try:
             self.backend.target(self.options())
-        except MissingOption as missing:
-            raise problem(missing.detail, at=missing.name) from None
+        except OptionError as bad:
+            raise problem(bad.detail, at=bad.name) from None
         return self
 
     def options(self) -> dict[str, Any]:

@@ -141,5 +141,5 @@ def test_a_missing_key_is_an_error_at_its_key_naming_the_variable() -> None:
     with pytest.raises(ConfigError) as err:
         load_config({"destinations": {"lf": {"type": "langfuse", "public_key": "pk-lf-1"}}}, environ={})
     assert str(err.value).splitlines()[1].strip() == (
-        "destinations.lf.secret_key: required: give it here or set LANGFUSE_SECRET_KEY"
+        "destinations.lf.secret_key: required: give it in the configuration or set LANGFUSE_SECRET_KEY"
     )

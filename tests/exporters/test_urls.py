@@ -57,6 +57,11 @@ def test_the_webhook_exporter_and_the_configuration_use_the_same_helper() -> Non
         ("https://h/v1/traces", "/v1/traces", "https://h/v1/traces"),  # already the full URL
         ("https://h/api/v1", "/otel/v1/traces", "https://h/api/v1/otel/v1/traces"),
         ("http://u:p@h:6006?token=abc", "/v1/traces", "http://u:p@h:6006/v1/traces?token=abc"),  # path before query
+        ("https://otlp.arize.com/v1", "/v1/traces", "https://otlp.arize.com/v1/traces"),  # documented bases ...
+        ("https://api.smith.langchain.com/otel", "/otel/v1/traces", "https://api.smith.langchain.com/otel/v1/traces"),
+        ("https://h/api/public/otel", "/api/public/otel/v1/traces", "https://h/api/public/otel/v1/traces"),
+        ("https://h/otel/v1/traces", "/otel/v1/traces", "https://h/otel/v1/traces"),  # ... and full URLs, not doubled
+        ("https://h/s/space", "/v1/traces", "https://h/s/space/v1/traces"),  # Phoenix Cloud
     ],
 )
 def test_traces_url_appends_the_signal_path_to_the_url_path(base: str, path: str, expected: str) -> None:
