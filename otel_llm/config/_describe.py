@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from otel_llm._urls import masked_url
 from otel_llm.config._destinations import DestinationBase
 from otel_llm.config._models import Config
 from otel_llm.config._problems import MASK
@@ -140,6 +141,8 @@ def _value(name: str, value: Any) -> str:
         return "{" + ", ".join(f"{k}: {_value(k, v)}" for k, v in value.items()) + "}" if value else "none"
     if isinstance(value, tuple):
         return "[" + ", ".join(value) + "]"
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return masked_url(value)  # any URL option (a backend's host, tracking_uri, ...), not just the target
     return str(value)
 
 

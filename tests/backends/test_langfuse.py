@@ -137,6 +137,16 @@ def test_keys_come_from_the_langfuse_environment_variables_and_are_masked_in_che
     assert len(langfuse.spans()) == 1
 
 
+def test_check_config_masks_every_url_option() -> None:
+    config = load_config(
+        {"destinations": {"lf": {"type": "langfuse", "public_key": "pk", "secret_key": "sk", "host": "https://u:pw@h/x?token=abc"}}},
+        environ={},
+    )
+    text = describe(config)
+    assert "pw" not in text and "abc" not in text
+    assert "host=https://u:****@h/x?token=****" in text
+
+
 def test_a_missing_key_is_an_error_at_its_key_naming_the_variable() -> None:
     with pytest.raises(ConfigError) as err:
         load_config({"destinations": {"lf": {"type": "langfuse", "public_key": "pk-lf-1"}}}, environ={})
