@@ -11,17 +11,17 @@ give and recorded in ``rejected``, which every test asserts empty.
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from tests.backends.calls import Received, spans_of
+from tests.servers import serve_http
 
 # headers (lower-case names) -> None when acceptable, else (status, reason)
 HeaderCheck = Callable[[Mapping[str, str]], "tuple[int, str] | None"]
@@ -121,13 +121,5 @@ def otlp_receiver(path: str, check: HeaderCheck | None = None) -> Iterator[Recei
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    receiver.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_http(Handler) as receiver.port:
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()

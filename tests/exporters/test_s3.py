@@ -6,7 +6,6 @@ import gzip
 import http.server
 import json
 import logging
-import threading
 import time
 import uuid
 from typing import Any
@@ -19,6 +18,7 @@ from otel_llm.exporters import ExportError
 from otel_llm.records import to_record
 from tests.exporters._fork import in_child, needs_fork
 from tests.exporters.conftest import START
+from tests.servers import serve_http
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
@@ -237,18 +237,12 @@ def test_botocore_makes_two_attempts_per_object(make_spans):
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        exporter = exporter_for(f"http://127.0.0.1:{server.server_address[1]}", "b")
+    with serve_http(Unavailable) as port:
+        exporter = exporter_for(f"http://127.0.0.1:{port}", "b")
         with pytest.raises(ExportError) as caught:
             exporter.export_batch(make_spans(1))
         assert caught.value.retryable is True
         assert len(puts) == 2
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @needs_fork

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from otel_llm import __version__
 from otel_llm.exporters import ExportError, WebhookExporter
 from otel_llm.records import to_record
+from tests.servers import serve_http
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "record.schema.json").read_text())
 TOKEN = "whsec_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -110,13 +111,8 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}{PATH}"
-    server.shutdown()
-    server.server_close()
+    with serve_http(Handler) as port:
+        yield state, f"http://127.0.0.1:{port}{PATH}"
     assert not state.problems
 
 
