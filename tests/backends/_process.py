@@ -16,6 +16,9 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def free_ports(count: int) -> list[int]:
@@ -32,6 +35,21 @@ def listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def poll_until(
+    fetch: Callable[[], T], ready: Callable[[T], bool], *, timeout: float, interval: float, failure: Callable[[T], str]
+) -> T:
+    """``fetch()`` again every ``interval`` seconds until ``ready`` holds for its result (backends store
+    what exporters send in the background); AssertionError with ``failure(last result)`` at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = fetch()
+        if ready(found):
+            return found
+        if time.monotonic() >= deadline:
+            raise AssertionError(failure(found))
+        time.sleep(interval)
 
 
 def http_ok(url: str) -> bool:

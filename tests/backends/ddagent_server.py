@@ -19,7 +19,6 @@ import gzip
 import json
 import os
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from urllib.parse import urlsplit
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.backends._locate import BACKENDS, executable, pinned_version
-from tests.backends._process import free_ports, listening, server_process
+from tests.backends._process import free_ports, listening, poll_until, server_process
 from tests.backends.calls import spans_of
 
 DDAPM_VERSION = pinned_version("ddapm.sh")
@@ -64,18 +63,20 @@ class DdAgent:
         parsed body when it is JSON, else None), ``otlp`` (ExportTraceServiceRequest for protobuf OTLP
         traces, else None) and ``spans`` (``calls.Received`` of that export).
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            matched = [r for r in self._recorded() if r["path"].startswith(path_prefix)]
-            if len(matched) >= min_count:
-                return [_decode(r) for r in matched]
-            if time.monotonic() >= deadline:
-                seen = [f"{r['method']} {r['path']}" for r in self._recorded()]
-                raise AssertionError(
-                    f"ddapm-test-agent recorded {len(matched)} request(s) under {path_prefix!r} in {timeout}s, "
-                    f"wanted {min_count}; all recorded: {seen}"
-                )
-            time.sleep(0.1)
+        def matched(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [r for r in found if r["path"].startswith(path_prefix)]
+
+        def failure(found: list[dict[str, Any]]) -> str:
+            seen = [f"{r['method']} {r['path']}" for r in found]
+            return (
+                f"ddapm-test-agent recorded {len(matched(found))} request(s) under {path_prefix!r} in {timeout}s, "
+                f"wanted {min_count}; all recorded: {seen}"
+            )
+
+        found = poll_until(
+            self._recorded, lambda found: len(matched(found)) >= min_count, timeout=timeout, interval=0.1, failure=failure
+        )
+        return [_decode(r) for r in matched(found)]
 
     def clear(self) -> None:
         """Forget every recorded request (all sessions)."""

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.backends._locate import BACKENDS, executable, pinned_version
-from tests.backends._process import free_ports, http_ok, listening, server_process
+from tests.backends._process import free_ports, http_ok, listening, poll_until, server_process
 
 # The Go module version (v1.76.0 is the Jaeger v2.13.0 release; the script says why).
 JAEGER_VERSION = pinned_version("jaeger.sh")
@@ -96,17 +95,17 @@ class JaegerServer:
         ``{key: value}`` (values typed: str, bool, int, float; OTLP arrays/maps arrive as JSON strings) and
         ``process`` resolved to ``{"serviceName": ..., "tags": {key: value}}`` from the trace's processes.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            spans = self._spans(trace_id_hex)
-            if len(spans) >= min_spans:
-                return sorted(spans, key=lambda span: span["startTime"])
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"Jaeger has {len(spans)} span(s) of trace {trace_id_hex} after {timeout}s, wanted {min_spans}; "
-                    f"services: {self._get('/api/services').get('data')}"
-                )
-            time.sleep(0.2)
+        spans = poll_until(
+            lambda: self._spans(trace_id_hex),
+            lambda found: len(found) >= min_spans,
+            timeout=timeout,
+            interval=0.2,
+            failure=lambda found: (
+                f"Jaeger has {len(found)} span(s) of trace {trace_id_hex} after {timeout}s, wanted {min_spans}; "
+                f"services: {self._get('/api/services').get('data')}"
+            ),
+        )
+        return sorted(spans, key=lambda span: span["startTime"])
 
     def _spans(self, trace_id_hex: str) -> list[dict]:
         try:

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.backends._locate import BACKENDS, executable, pinned_version
-from tests.backends._process import free_ports, http_ok, server_process
+from tests.backends._process import free_ports, http_ok, poll_until, server_process
 
 MLFLOW_VERSION = pinned_version("mlflow.sh")
 DEFAULT_BIN = BACKENDS / "mlflow" / MLFLOW_VERSION / "venv" / "bin" / "mlflow"
@@ -58,19 +57,21 @@ class MlflowServer:
         ``end_time_unix_nano``, ``status``, ``attributes`` as plain values (MLflow returns a string
         attribute holding a JSON object or array as that object or array).
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            infos = self._trace_infos(experiment_id)
-            pending = [i["trace_id"] for i in infos if i.get("state") == "IN_PROGRESS"]
-            if len(infos) >= min_traces and not pending:
-                infos.sort(key=lambda info: info["request_time"])
-                return [{"info": info, "spans": self._spans(info["trace_id"])} for info in infos]
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"MLflow experiment {experiment_id} has {len(infos)} trace(s) after {timeout}s "
-                    f"({len(pending)} in progress), wanted {min_traces}"
-                )
-            time.sleep(0.25)
+        def pending(infos: list[dict]) -> int:
+            return sum(info.get("state") == "IN_PROGRESS" for info in infos)
+
+        infos = poll_until(
+            lambda: self._trace_infos(experiment_id),
+            lambda found: len(found) >= min_traces and not pending(found),
+            timeout=timeout,
+            interval=0.25,
+            failure=lambda found: (
+                f"MLflow experiment {experiment_id} has {len(found)} trace(s) after {timeout}s "
+                f"({pending(found)} in progress), wanted {min_traces}"
+            ),
+        )
+        infos.sort(key=lambda info: info["request_time"])
+        return [{"info": info, "spans": self._spans(info["trace_id"])} for info in infos]
 
     def _trace_infos(self, experiment_id: str) -> list[dict]:
         location = {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}}

@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from tests.backends._locate import BACKENDS, executable, pinned_version
-from tests.backends._process import free_ports, http_ok, server_process
+from tests.backends._process import free_ports, http_ok, poll_until, server_process
 
 PHOENIX_VERSION = pinned_version("phoenix.sh")
 DEFAULT_BIN = BACKENDS / "phoenix" / PHOENIX_VERSION / "venv" / "bin" / "phoenix"
@@ -50,17 +49,17 @@ class PhoenixServer:
         ``end_time``, ``status_code``, ``status_message``, ``attributes`` (flat dotted keys: what was sent
         plus what Phoenix derived), ``events``.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self._all_spans(project)
-            if len(found) >= min_spans:
-                return sorted(found, key=lambda span: span["start_time"])
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"Phoenix project {project!r} has {len(found)} span(s) after {timeout}s, wanted {min_spans}; "
-                    f"projects: {[p['name'] for p in self._get('/v1/projects')['data']]}"
-                )
-            time.sleep(0.25)
+        spans = poll_until(
+            lambda: self._all_spans(project),
+            lambda found: len(found) >= min_spans,
+            timeout=timeout,
+            interval=0.25,
+            failure=lambda found: (
+                f"Phoenix project {project!r} has {len(found)} span(s) after {timeout}s, wanted {min_spans}; "
+                f"projects: {[p['name'] for p in self._get('/v1/projects')['data']]}"
+            ),
+        )
+        return sorted(spans, key=lambda span: span["start_time"])
 
     def _all_spans(self, project: str) -> list[dict]:
         spans: list[dict] = []
