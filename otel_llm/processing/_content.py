@@ -126,32 +126,26 @@ def _drop_part(part: Any) -> Any:
 
 def scrub_strings(value: Any, scrub: Callable[[str], str]) -> bool:
     """Apply ``scrub`` to every string in parsed JSON (dict keys included), in place; True if any changed."""
-    changed = False
     if isinstance(value, list):
-        for i, v in enumerate(value):
-            if isinstance(v, str):
-                new = scrub(v)
-                if new is not v:
-                    value[i] = new
-                    changed = True
-            elif isinstance(v, (list, dict)):
-                changed = scrub_strings(v, scrub) or changed
+        slots: Any = enumerate(value)
     elif isinstance(value, dict):
-        renamed = False
-        for k, v in value.items():
-            if isinstance(v, str):
-                new = scrub(v)
-                if new is not v:
-                    value[k] = new
-                    changed = True
-            elif isinstance(v, (list, dict)):
-                changed = scrub_strings(v, scrub) or changed
-            renamed = renamed or scrub(k) is not k
-        if renamed:
-            items = [(scrub(k), v) for k, v in value.items()]
-            value.clear()
-            value.update(items)
-            changed = True
+        slots = value.items()
+    else:
+        return False
+    changed = False
+    for k, v in slots:  # replacing the value of a slot in place: the container keeps its size
+        if isinstance(v, str):
+            new = scrub(v)
+            if new is not v:
+                value[k] = new
+                changed = True
+        elif isinstance(v, (list, dict)):
+            changed = scrub_strings(v, scrub) or changed
+    if isinstance(value, dict) and any(scrub(k) is not k for k in value):
+        items = [(scrub(k), v) for k, v in value.items()]
+        value.clear()
+        value.update(items)
+        changed = True
     return changed
 
 
