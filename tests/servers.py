@@ -96,13 +96,7 @@ class GrpcSink:
         return f"http://127.0.0.1:{self.port}"
 
     def spans(self) -> list[Any]:
-        out = []
-        for raw in list(self.raw):
-            request = trace_service_pb2.ExportTraceServiceRequest.FromString(raw)
-            for rs in request.resource_spans:
-                for ss in rs.scope_spans:
-                    out.extend(ss.spans)
-        return out
+        return [span for raw in list(self.raw) for span in request_spans(raw)]
 
 
 @contextmanager
@@ -125,14 +119,14 @@ def otlp_grpc_sink() -> Iterator[GrpcSink]:
         server.stop(None)
 
 
+def request_spans(raw: bytes) -> list[Any]:
+    """The protobuf spans of one serialized ExportTraceServiceRequest, across resources and scopes."""
+    request = trace_service_pb2.ExportTraceServiceRequest.FromString(raw)
+    return [span for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
+
+
 def otlp_http_spans(sink: HttpSink) -> list[Any]:
-    out = []
-    for r in list(sink.requests):
-        request = trace_service_pb2.ExportTraceServiceRequest.FromString(r.body)
-        for rs in request.resource_spans:
-            for ss in rs.scope_spans:
-                out.extend(ss.spans)
-    return out
+    return [span for r in list(sink.requests) for span in request_spans(r.body)]
 
 
 @contextmanager
