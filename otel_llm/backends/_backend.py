@@ -169,7 +169,18 @@ class BackendSpanExporter(SpanExporter):
         and what was expected."""
         if backend is not None:
             self.backend = backend
-        values = _validated(self.backend, options, os.environ if environ is None else environ)
+        self._set_up(_validated(self.backend, options, os.environ if environ is None else environ))
+
+    @classmethod
+    def from_values(cls, backend: Backend, values: Mapping[str, Any]) -> BackendSpanExporter:
+        """The exporter for values a destination model has already validated and resolved
+        (``BackendDestination.options()``), without checking them a second time."""
+        exporter = cls.__new__(cls)
+        exporter.backend = backend
+        exporter._set_up(values)
+        return exporter
+
+    def _set_up(self, values: Mapping[str, Any]) -> None:
         self.target = target = self.backend.target(values)
         headers = {**target.headers, **values["headers"]}
         self._exporter = otlp_span_exporter(
@@ -200,19 +211,18 @@ class BackendSpanExporter(SpanExporter):
     def seen(self, span: ReadableSpan) -> ReadableSpan:
         """``span`` as the backend receives it (unchanged when the view fails on it: a warning,
         and the span still goes out with its GenAI attributes)."""
+        attributes = attribute_dict(span)
         added = None
         if self._view is not None:
             try:
-                added = self._view(attribute_dict(span))
+                added = self._view(attributes)
             except Exception:
                 _warn_once(self.backend.name)
         resource = self._resource(span.resource)
-        if not added and resource is span.resource:
-            return span
-        if not added:
-            return replaced(span, resource=resource)
-        # The span's own attributes win: a view adds what is missing, it never changes what is there.
-        return replaced(span, attributes={**added, **attribute_dict(span)}, resource=resource)
+        if added:
+            # The span's own attributes win: a view adds what is missing, it never changes what is there.
+            return replaced(span, attributes={**added, **attributes}, resource=resource)
+        return span if resource is span.resource else replaced(span, resource=resource)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return self._exporter.export([self.seen(span) for span in spans])

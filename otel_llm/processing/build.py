@@ -74,7 +74,7 @@ def build_exporter(dest: Any) -> SpanExporter:
     if backend is not None:
         from otel_llm.backends import BackendSpanExporter
 
-        return BackendSpanExporter(backend, environ={}, **dest.options())
+        return BackendSpanExporter.from_values(backend, dest.options())
     raise ValueError(f"destination type {kind!r} has no exporter")
 
 
