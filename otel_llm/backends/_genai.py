@@ -56,6 +56,15 @@ def parameters(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return {short: plain(attrs[key]) for key, short in REQUEST_PARAMETERS.items() if key in attrs}
 
 
+def prefixed_metadata(attrs: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The caller's metadata as one attribute per key under ``prefix``: scalars as they are,
+    anything else (a list) as JSON text."""
+    return {
+        prefix + key: value if isinstance(value, (str, int, float, bool)) else dumps(value)
+        for key, value in metadata(attrs).items()
+    }
+
+
 def metadata(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """``otel_llm.context(metadata=...)``: the ``otel_llm.metadata.<key>`` attributes by key."""
     n = len(A.METADATA_PREFIX)

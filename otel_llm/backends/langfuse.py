@@ -95,8 +95,7 @@ def langfuse_view(attrs: Mapping[str, Any]) -> dict[str, Any]:
     params = g.parameters(attrs)
     if params:
         out["langfuse.observation.model.parameters"] = g.dumps(params)
-    for key, value in g.metadata(attrs).items():
-        out[f"langfuse.trace.metadata.{key}"] = value if isinstance(value, (str, int, float, bool)) else g.dumps(value)
+    out.update(g.prefixed_metadata(attrs, "langfuse.trace.metadata."))
     if A.TENANT_ID in attrs:
         out["langfuse.observation.metadata.tenant_id"] = attrs[A.TENANT_ID]
     return out

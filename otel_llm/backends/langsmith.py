@@ -47,8 +47,7 @@ def langsmith_view(attrs: Mapping[str, Any]) -> dict[str, Any]:
     tags = attrs.get(A.TAGS)
     if tags:
         out["langsmith.span.tags"] = ",".join(str(t) for t in tags)
-    for key, value in g.metadata(attrs).items():
-        out[f"langsmith.metadata.{key}"] = value if isinstance(value, (str, int, float, bool)) else g.dumps(value)
+    out.update(g.prefixed_metadata(attrs, "langsmith.metadata."))
     return out
 
 
