@@ -1,7 +1,8 @@
-"""The ``otel-llm`` command. Subcommands keep room for more tools (the collector, config checks).
+"""The ``otel-llm`` command.
 
 ``otel-llm demo`` shows the telemetry of real openai (and anthropic) SDK calls against a local server, offline.
 ``otel-llm check-config FILE`` validates a configuration file and prints its resolved pipelines.
+``otel-llm collector --config FILE`` receives OTLP and applies the pipeline centrally.
 """
 
 from __future__ import annotations
@@ -39,6 +40,28 @@ def _check_config(args: argparse.Namespace) -> int:
         return 1
     sys.stdout.write(describe(config))
     return 0
+
+
+def _collector(args: argparse.Namespace) -> int:
+    """Runs until SIGTERM or SIGINT; 1 and the problems for an invalid configuration."""
+    from otel_llm.config import ConfigError, ConfigFileError
+
+    try:
+        from otel_llm.collector.server import run
+    except ImportError as err:  # the extra is not installed
+        print(f"otel-llm collector: {err.name} is missing: pip install 'otel-llm[collector]'", file=sys.stderr)
+        return 2
+    try:
+        return run(args.config, log_format=args.log_format)
+    except ConfigFileError as err:
+        print(f"otel-llm collector: {err}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    except OSError as err:  # a port in use, a certificate that cannot be read
+        print(f"otel-llm collector: {err}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +113,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", metavar="FILE", help="the YAML configuration file")
     check.set_defaults(func=_check_config)
+
+    collector = commands.add_parser(
+        "collector",
+        help="receive OTLP from every app and apply the destinations pipeline centrally",
+        description=(
+            "Listen for OTLP over gRPC and HTTP (protobuf and JSON), authenticate each sender and take "
+            "its tenant from its credential, normalise spans of other instrumentation libraries to the "
+            "GenAI conventions, add cost, then redact and export per destination as FILE says "
+            "(docs/collector.md). Admin API, /metrics and /healthz on collector.admin.endpoint. "
+            "Stops on SIGTERM or SIGINT after delivering what it holds."
+        ),
+    )
+    collector.add_argument("--config", required=True, metavar="FILE", help="the YAML configuration file")
+    collector.add_argument(
+        "--log-format", choices=("json", "text"), default="json", help="structured JSON lines (default) or text"
+    )
+    collector.set_defaults(func=_collector)
     return parser
 
 

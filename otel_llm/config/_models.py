@@ -23,6 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import NotRequired, TypedDict
 
 from otel_llm._context_scope import BAGGAGE_KEYS
+from otel_llm.config._collector import Collector
 from otel_llm.config._destinations import Destination, DestinationBase
 from otel_llm.config._redaction import RedactionBlock, merge
 from otel_llm.config._types import (
@@ -153,6 +154,7 @@ class Config(Block):
     default_destinations: tuple[Text, ...] | None = Field(
         None, description="for calls without a tenant or with no route of their own; null: every enabled destination"
     )
+    collector: Collector | None = Field(None, description="otel-llm collector: receivers, auth, admin API, persistence")
 
     _source: str | None = PrivateAttr(None)
 

@@ -97,6 +97,20 @@ class Accounting:
     def watch_depth(self, name: str, depth: Callable[[], int]) -> None:
         self._depth[name] = depth
 
+    def add(self, name: str) -> None:
+        """Count for one more destination (the collector's admin API adds them while running);
+        a name seen before keeps its totals."""
+        with self._lock:
+            if name not in self.stats:
+                self._names = (*self._names, name)
+                self.stats[name] = DestinationStats()
+                self._pending_warn[name] = Counter()
+                self._last_warn[name] = 0.0
+
+    def forget(self, name: str) -> None:
+        """A destination that was removed: its totals stay, it no longer has a queue to report."""
+        self._depth.pop(name, None)
+
     def _observe_depth(self, options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(fn(), {ATTR_DESTINATION: name}) for name, fn in self._depth.items()]
 

@@ -116,10 +116,15 @@ def build_pipeline(
             Destination(name, exporter, redactor=Redactor(RedactionSettings(**config.redaction_for(None))))
         )
         defaults.append(name)
-    # Only tenants with a route of their own; the others fall through to the defaults (extras included).
-    tenants = {
+    return Pipeline(
+        destinations, default_destinations=defaults, tenants=tenant_routes(config), meter_provider=meter_provider
+    )
+
+
+def tenant_routes(config: Any) -> dict[str, tuple[str, ...]]:
+    """Only tenants with a route of their own; the others fall through to the defaults (extras included)."""
+    return {
         tenant_id: config.destinations_for_tenant(tenant_id)
         for tenant_id, tenant in config.tenants.items()
         if not tenant.logging or tenant.destinations is not None
     }
-    return Pipeline(destinations, default_destinations=defaults, tenants=tenants, meter_provider=meter_provider)

@@ -67,7 +67,7 @@ class RetrySettings:
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter before attempt ``attempt + 1``."""
-        ceiling = min(self.max_backoff, self.initial_backoff * (2 ** (attempt - 1)))
+        ceiling = min(self.max_backoff, self.initial_backoff * (2 ** min(attempt - 1, 62)))
         return random.uniform(ceiling / 2, ceiling)
 
 
@@ -183,18 +183,57 @@ class Destination:
             self._process(batch)
 
     def _process(self, batch: list[ReadableSpan]) -> None:
-        redactor = self.redactor
-        if redactor is not None:
-            clean = []
-            for span in batch:
-                try:
-                    clean.append(redactor.redact(span))
-                except Exception as err:  # never export a span we could not redact
-                    report("processing.redact", err)
-                    self._settle(1, acc.DROPPED, acc.REDACTION_FAILED, f"redaction failed: {type(err).__name__}")
-            batch = clean
+        batch = self._redacted(batch, self._settle)
         if batch:
             self._export(batch)
+
+    def _redacted(self, batch: list[ReadableSpan], drop: Any) -> list[ReadableSpan]:
+        """The destination's copies of ``batch``; a span that cannot be redacted is never exported:
+        ``drop(1, DROPPED, REDACTION_FAILED, message)`` counts it."""
+        redactor = self.redactor
+        if redactor is None:
+            return batch
+        clean = []
+        for span in batch:
+            try:
+                clean.append(redactor.redact(span))
+            except Exception as err:
+                report("processing.redact", err)
+                drop(1, acc.DROPPED, acc.REDACTION_FAILED, f"redaction failed: {type(err).__name__}")
+        return clean
+
+    def deliver(self, batch: list[ReadableSpan], stopping: threading.Event) -> bool:
+        """The durable path (the collector with persistence): redact and export ``batch`` on the
+        caller's thread, retrying retryable failures with backoff for as long as it takes.
+
+        True when every span's fate is final (exported, or dropped for a reason no retry can fix, and
+        counted); False when ``stopping`` cut the retries short: the caller still holds the spans on
+        disk and offers them again after the restart, so nothing is counted as lost.
+        """
+        batch = self._redacted(batch, lambda n, outcome, reason, error: self._count(outcome, n, reason, error))
+        attempt = 1
+        while batch:
+            try:
+                self._export_once(batch)
+            except _Failure as err:
+                if not err.retryable:
+                    self._count(acc.DROPPED, len(batch), acc.EXPORT_FAILED, str(err))
+                    return True
+                if self._accounting is not None:
+                    self._accounting.retried(self.name, len(batch), str(err))
+                if stopping.wait(self.retry.delay(attempt)):
+                    return False
+                attempt += 1
+                continue
+            self._count(acc.EXPORTED, len(batch))
+            return True
+        return True
+
+    def attach(self, accounting: Accounting, depth: Any = None) -> None:
+        """Count into ``accounting`` without a queue or worker of its own (spans come via ``deliver``);
+        ``depth()`` reports what waits for this destination elsewhere."""
+        self._accounting = accounting
+        accounting.watch_depth(self.name, depth or self.depth)
 
     def _export(self, batch: Sequence[ReadableSpan]) -> None:
         retry = self.retry

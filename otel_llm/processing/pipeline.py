@@ -31,26 +31,72 @@ class Pipeline(SpanProcessor):
         default_destinations: Iterable[str] | None = None,
         tenants: Mapping[str, Sequence[str]] | None = None,
         meter_provider: Any = None,
+        start: bool = True,
     ) -> None:
+        """``start=False``: the destinations get no queue worker; spans reach them through
+        ``Destination.deliver`` (the collector's durable delivery)."""
         self.destinations = {d.name: d for d in destinations}
         defaults = list(self.destinations) if default_destinations is None else list(default_destinations)
         self.router = Router({n: d.filter for n, d in self.destinations.items()}, defaults, tenants)
         self.accounting = Accounting(self.destinations, meter_provider)
+        self._start = start
         self._shutdown_lock = threading.Lock()
         self._is_shutdown = False
         for destination in self.destinations.values():
+            self._begin(destination)
+
+    def _begin(self, destination: Destination) -> None:
+        if self._start:
             destination.start(self.accounting)
+        else:
+            destination.attach(self.accounting)
+
+    def update(
+        self,
+        added: Iterable[Destination],
+        removed: Iterable[str],
+        default_destinations: Iterable[str],
+        tenants: Mapping[str, Sequence[str]],
+    ) -> list[Destination]:
+        """Change the destinations and routes of a running pipeline (the collector's admin API).
+
+        New destinations start before the new routes apply; removed ones stop receiving at once and
+        are returned for the caller to shut down (they drain their queues). Destinations neither
+        added nor removed keep their queues and totals. ValueError (nothing changed) when a route
+        names an unknown destination.
+        """
+        added = list(added)
+        removed = set(removed)
+        destinations = {n: d for n, d in self.destinations.items() if n not in removed}
+        destinations.update((d.name, d) for d in added)
+        router = Router({n: d.filter for n, d in destinations.items()}, default_destinations, tenants)
+        for destination in added:
+            self.accounting.add(destination.name)
+            self._begin(destination)
+        gone = [self.destinations[n] for n in removed if n in self.destinations]
+        self.destinations, self.router = destinations, router  # readers take one or the other, both valid
+        for destination in gone:
+            self.accounting.forget(destination.name)
+        return gone
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
-            if not span.context.trace_flags.sampled:
-                return
-            destinations = self.destinations
-            for name in self.router.route(span):
-                destinations[name].offer(span)
+            if span.context.trace_flags.sampled:
+                self.route(span)
+        except Exception as err:  # a bug here must never reach the code that ended the span
+            report("processing.route", err)
+
+    def route(self, span: ReadableSpan) -> None:
+        """Offer a finished span to its destinations (the collector's spans were sampled by their sender)."""
+        try:
+            router, destinations = self.router, self.destinations  # update() swaps them while we run
+            for name in router.route(span):
+                destination = destinations.get(name)
+                if destination is not None:  # None: removed by update() a moment ago
+                    destination.offer(span)
         except Exception as err:  # a bug here must never reach the code that ended the span
             report("processing.route", err)
 
