@@ -11,13 +11,14 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from otel_llm.collector.auth import Sender
 
 _log = logging.getLogger("otel_llm.collector")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+disable_created_metrics()  # the *_created series only repeat the start time, once per label set
 
 
 class CollectorMetrics:

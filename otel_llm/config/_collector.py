@@ -27,7 +27,7 @@ def _endpoint(value: Any) -> Any:
     if not isinstance(value, str):
         raise expected(what)
     match = _HOST_PORT.match(value.strip())
-    if match is None or not 0 < int(match.group(3)) < 65536:
+    if match is None or not 0 <= int(match.group(3)) < 65536:  # port 0: any free port (tests)
         raise expected(what)
     return value.strip()
 

@@ -121,7 +121,8 @@ def test_otlp_json_with_partial_success(tmp_path: Path, records_path: Path) -> N
 
 def test_content_is_redacted_centrally(tmp_path: Path, records_path: Path) -> None:
     secret_message = json.dumps([{"role": "user", "parts": [{"type": "text", "content": "my card is 4111"}]}])
-    with running(_config(tmp_path, records_path)) as c:
+    config = {**_config(tmp_path, records_path), "redaction": {"content": "drop"}}
+    with running(config) as c:
         exporter = GrpcExporter(endpoint=c.grpc, insecure=True, headers={"authorization": f"Bearer {TOKEN}"})
         spans = genai_spans(1, attributes={"gen_ai.input.messages": secret_message, "note": "key sk-proj-abcdefghijklmnopqrstuvwx"})
         assert exporter.export(spans) is SpanExportResult.SUCCESS
