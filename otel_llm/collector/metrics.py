@@ -62,7 +62,16 @@ class CollectorMetrics:
             ["destination"],
             registry=self.registry,
         )
+        self._forwarded = Counter(
+            "otel_llm_collector_forwarded_items",
+            "Data points and log records forwarded to destinations (outcome: forwarded or dropped)",
+            ["destination", "signal", "outcome"],
+            registry=self.registry,
+        )
         self.registry.register(_PipelineFamilies(service))
+
+    def forwarded(self, destination: str, signal: str, outcome: str, count: int) -> None:
+        self._forwarded.labels(destination, signal, outcome).inc(count)
 
     def received(self, signal: str, sender: Sender, count: int) -> None:
         self._received.labels(signal, sender.label).inc(count)

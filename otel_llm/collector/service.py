@@ -23,11 +23,13 @@ from otel_llm.collector import otlp_wire
 from otel_llm.collector.auth import Authenticator, Sender
 from otel_llm.collector.changes import AdminChanges
 from otel_llm.collector.delivery import DestinationReader, PreparedRecords, decode_record, encode_record
+from otel_llm.collector.forward import Forwarder
 from otel_llm.collector.intake import MemoryIntake
 from otel_llm.collector.metrics import CollectorMetrics
 from otel_llm.config import Config
 from otel_llm.config._collector import Collector
 from otel_llm.config._load import read_file, validate
+from otel_llm.genai.attributes import TENANT_ID
 from otel_llm.processing.build import build_destination, tenant_routes
 from otel_llm.processing.pipeline import Pipeline
 
@@ -76,6 +78,8 @@ class Service:
             tenants=tenant_routes(self.config),
             start=not self.durable,
         )
+        self._forwarders: dict[str, Forwarder] = {}
+        self._forward_to(self.config.enabled())
         self._admin_lock = threading.Lock()
         self._closing = False
         self.intake: MemoryIntake | None = None
@@ -118,6 +122,11 @@ class Service:
 
         return prepare
 
+    def _forward_to(self, destinations: Mapping[str, Any]) -> None:
+        for name, dest in destinations.items():
+            if getattr(dest, "forward", ()):
+                self._forwarders[name] = Forwarder(name, dest, self.metrics.forwarded)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -144,6 +153,8 @@ class Service:
         timeout = self.settings.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         self._closing = True
+        for forwarder in self._forwarders.values():
+            forwarder.close(max(0.0, min(5.0, deadline - time.monotonic())))
         if self.intake is not None:
             if not self.intake.close(timeout):
                 left = self.intake.depth
@@ -172,6 +183,7 @@ class Service:
         if signal != "traces":
             count = otlp_wire.count_items(signal, request)
             self.metrics.received(signal, sender, count)
+            self._forward(signal, sender, request, count)
             return 0, ""
         trust = not sender.authenticated
         spans, rejected, message = otlp_wire.to_spans(request, tenant=sender.tenant, trust_tenant=trust)
@@ -192,6 +204,24 @@ class Service:
                 raise Refused(str(err)) from None
         self.metrics.received(signal, sender, len(spans))
         return rejected, message
+
+    def _forward(self, signal: str, sender: Sender, request: Any, count: int) -> None:
+        """To the tenant's destinations that forward ``signal``; with auth, the resource's tenant
+        attribute is the credential's, as for spans."""
+        forwarders = [f for f in self._forwarders.values() if signal in f.signals]
+        if not forwarders:
+            return
+        if sender.authenticated:
+            for resource_items in getattr(request, f"resource_{signal}"):
+                attributes = resource_items.resource.attributes
+                for i in reversed([i for i, kv in enumerate(attributes) if kv.key == TENANT_ID]):
+                    del attributes[i]
+                if sender.tenant is not None:
+                    attributes.add(key=TENANT_ID).value.string_value = sender.tenant
+        route = set(self.config.destinations_for_tenant(sender.tenant if sender.authenticated else None))
+        for forwarder in forwarders:
+            if forwarder.name in route:
+                forwarder.offer(signal, request, count)
 
     def _route(self, span: ReadableSpan) -> None:
         try:
@@ -266,6 +296,11 @@ class Service:
             config.default_destination_names(),
             tenant_routes(config),
         )
+        for name in removed:
+            forwarder = self._forwarders.pop(name, None)
+            if forwarder is not None:
+                threading.Thread(target=forwarder.close, args=(5.0,), daemon=True).start()
+        self._forward_to({n: new_enabled[n] for n in added})
         for destination in gone:
             if self.durable:
                 if destination.name not in new_enabled:

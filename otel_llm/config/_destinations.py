@@ -123,6 +123,10 @@ class OtlpDestination(DestinationBase):
     insecure: Bool | None = Field(None, description="gRPC without TLS; null: decided by the endpoint's scheme")
     timeout: Duration(positive=True) = 10.0  # type: ignore[valid-type]
     compression: Choice("gzip", "none") = "none"  # type: ignore[valid-type]
+    forward: tuple[Choice("metrics", "logs"), ...] = Field(  # type: ignore[valid-type]
+        (),
+        description="otel-llm collector: also forward these signals as received (logs are not redacted)",
+    )
 
     @property
     def target(self) -> str:

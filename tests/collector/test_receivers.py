@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.collector.conftest import collector_config, genai_spans, read_records, running, wait_records
+from tests.servers import http_sink, wait_for
 
 TOKEN = "team-a-token"
 
@@ -199,18 +200,41 @@ def test_full_queue_answers_retryable_503(tmp_path: Path, records_path: Path) ->
     assert 'otel_llm_collector_refused_items_total{reason="queue_full",signal="traces",tenant="team-a"} 3.0' in metrics
 
 
-def test_metrics_and_logs_are_accepted(tmp_path: Path, records_path: Path) -> None:
+def test_metrics_and_logs_are_forwarded_where_asked(tmp_path: Path, records_path: Path) -> None:
     from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
     from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+    from opentelemetry.proto.common.v1.common_pb2 import KeyValue
+    from opentelemetry.proto.logs.v1 import logs_pb2
 
-    with running(_config(tmp_path, records_path)) as c:
-        headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {TOKEN}"}
-        for path, message in (
-            ("/v1/metrics", metrics_service_pb2.ExportMetricsServiceRequest()),
-            ("/v1/logs", logs_service_pb2.ExportLogsServiceRequest()),
-        ):
-            status, _, body = post(f"{c.http}{path}", message.SerializeToString(), headers)
-            assert status == 200, body
+    forged = KeyValue(key="otel_llm.tenant.id")
+    forged.value.string_value = "team-b"
+    metrics = metrics_service_pb2.ExportMetricsServiceRequest()
+    rm = metrics.resource_metrics.add()
+    rm.resource.attributes.append(forged)
+    metric = rm.scope_metrics.add().metrics.add(name="gen_ai.client.token.usage")
+    metric.gauge.data_points.add(as_int=42, time_unix_nano=1)
+    metric.gauge.data_points.add(as_int=7, time_unix_nano=2)
+    logs = logs_service_pb2.ExportLogsServiceRequest()
+    logs.resource_logs.add().scope_logs.add().log_records.add(severity_number=logs_pb2.SEVERITY_NUMBER_INFO)
+    with http_sink() as sink:
+        config = _config(tmp_path, records_path)
+        config["destinations"]["metrics-backend"] = {
+            "type": "otlp", "protocol": "http/protobuf", "endpoint": sink.url, "forward": ["metrics"],
+        }
+        with running(config) as c:
+            headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {TOKEN}"}
+            for path, message in (("/v1/metrics", metrics), ("/v1/logs", logs)):
+                status, _, body = post(f"{c.http}{path}", message.SerializeToString(), headers)
+                assert status == 200, body
+            assert wait_for(lambda: any(r.path == "/v1/metrics" for r in sink.requests))
+            text = urllib.request.urlopen(f"{c.admin}/metrics", timeout=5).read().decode()
+    assert [r.path for r in sink.requests] == ["/v1/metrics"]  # logs were not asked for
+    got = metrics_service_pb2.ExportMetricsServiceRequest.FromString(sink.requests[0].body)
+    assert [p.as_int for p in got.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points] == [42, 7]
+    tenant = [kv.value.string_value for kv in got.resource_metrics[0].resource.attributes if kv.key == "otel_llm.tenant.id"]
+    assert tenant == ["team-a"]  # the credential's, not the forged one
+    assert 'otel_llm_collector_received_items_total{signal="metrics",tenant="team-a"} 2.0' in text
+    assert 'otel_llm_collector_received_items_total{signal="logs",tenant="team-a"} 1.0' in text
     assert read_records(records_path) == []
 
 
