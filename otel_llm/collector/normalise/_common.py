@@ -1,0 +1,186 @@
+"""What every source mapping needs: value converters, the foreign-key → GenAI-key copier, provider
+names, and the grouping of flattened ``prefix.N.field`` attributes.
+
+Foreign spans arrive over OTLP from code we do not control, so every value is checked for the type
+the conventions give it: a value of another type is not copied (rather than copied wrong).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from otel_llm.genai.invocation import to_json
+
+Converter = Callable[[Any], Any]
+# Foreign attribute → (GenAI attribute, converter). The first foreign key that converts wins.
+FieldMap = Mapping[str, tuple[str, Converter]]
+
+
+def as_int(value: Any) -> int | None:
+    """A count: ints, integral floats and decimal strings (LiteLLM and OTLP/JSON send those); not bools."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def as_float(value: Any) -> float | None:
+    """A double (temperature, top_p, ...): finite numbers and numeric strings; not bools."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+
+
+def as_bool(value: Any) -> bool | None:
+    """A flag; LiteLLM writes ``"True"`` / ``"False"`` strings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return None
+
+
+def as_str(value: Any) -> str | None:
+    """A non-empty string (LiteLLM writes ``""`` for a missing value)."""
+    return value if isinstance(value, str) and value else None
+
+
+def as_strs(value: Any) -> tuple[str, ...] | None:
+    """A string array: a sequence of strings, a JSON array of strings, or one string."""
+    if isinstance(value, str):
+        if value.startswith("["):
+            parsed = parse_json(value)
+            if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
+                return tuple(parsed)
+        return (value,) if value else None
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def parse_json(value: Any) -> Any:
+    """Parsed JSON text; None when ``value`` is not a string of valid JSON."""
+    if not isinstance(value, (str, bytes)):
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON as the instrumentation writes content attributes."""
+    return to_json(value)
+
+
+def copy_fields(attrs: Mapping[str, Any], table: FieldMap, out: dict[str, Any]) -> None:
+    """Copy each foreign attribute of ``table`` to its GenAI name, converted, unless the span or
+    ``out`` already has that name."""
+    for source, (target, convert) in table.items():
+        if target in out or target in attrs:
+            continue
+        value = attrs.get(source)
+        if value is None:
+            continue
+        converted = convert(value)
+        if converted is not None:
+            out[target] = converted
+
+
+def indexed(attrs: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """Flattened ``prefix.N.field`` attributes as one dict of ``field`` → value per N, in N order.
+
+    Keys after ``prefix`` whose first segment is not a number (``gen_ai.prompt.prompt_error``) are
+    not items and are skipped.
+    """
+    groups: dict[int, dict[str, Any]] = {}
+    n = len(prefix)
+    for key, value in attrs.items():
+        if not key.startswith(prefix):
+            continue
+        index, _, field = key[n:].partition(".")
+        if index.isdigit() and field:
+            groups.setdefault(int(index), {})[field] = value
+    return [groups[i] for i in sorted(groups)]
+
+
+# Provider names as the three foreign conventions spell them (OpenLLMetry's ``gen_ai.system``,
+# LiteLLM's ``custom_llm_provider``, OpenInference's ``llm.provider`` / ``llm.system``), lowercased
+# and without spaces → ``gen_ai.provider.name``. A name not listed is kept, lowercased: the
+# conventions allow custom values, and cost.PROVIDER_IDS prices only names it knows.
+PROVIDERS: Mapping[str, str] = {
+    "openai": "openai",
+    "text-completion-openai": "openai",
+    "azure": "azure.ai.openai",
+    "azure_text": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "anthropic": "anthropic",
+    "aws": "aws.bedrock",
+    "bedrock": "aws.bedrock",
+    "google": "gcp.gen_ai",
+    "gemini": "gcp.gemini",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertex_ai_beta": "gcp.vertex_ai",
+    "vertexai": "gcp.vertex_ai",
+    "mistral": "mistral_ai",
+    "mistralai": "mistral_ai",
+    "cohere": "cohere",
+    "cohere_chat": "cohere",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "perplexity": "perplexity",
+    "xai": "x_ai",
+    "watsonx": "ibm.watsonx.ai",
+    "together": "together_ai",
+    "togetherai": "together_ai",
+    "together_ai": "together_ai",
+    "fireworks": "fireworks_ai",
+    "fireworks_ai": "fireworks_ai",
+    "openrouter": "openrouter",
+    "ollama": "ollama",
+    "ollama_chat": "ollama",
+    "hosted_vllm": "vllm",
+    "vllm": "vllm",
+    "moonshot": "moonshot",
+    "cerebras": "cerebras",
+}
+_NO_PROVIDER = frozenset({"", "unknown", "none"})
+
+
+def provider_name(value: Any) -> str | None:
+    """``gen_ai.provider.name`` for a foreign provider or system name; None when it says nothing."""
+    if not isinstance(value, str):
+        return None
+    key = value.strip().lower().replace(" ", "")
+    if key in _NO_PROVIDER:
+        return None
+    return PROVIDERS.get(key, key)
