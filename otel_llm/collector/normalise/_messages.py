@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from otel_llm.collector.normalise._common import as_str, dumps, indexed, parse_json
+from otel_llm.collector.normalise._common import as_str, as_strs, dumps, indexed, parse_json
 from otel_llm.genai import attributes as A
 from otel_llm.instrumentation._parts import Message, Part, reasoning_part, text_part, tool_call_part, tool_response_part
 from otel_llm.instrumentation.anthropic import messages as anthropic
@@ -259,9 +259,10 @@ def split_system(messages: list[Message]) -> tuple[list[Message], list[Part] | N
     return messages, (parts or None)
 
 
-def finish(messages: list[Message], reasons: tuple[str, ...] | None) -> list[Message]:
+def finish(messages: list[Message], reasons: Any) -> list[Message]:
     """Give output messages without a finish reason the span's, one per message in order (or the
     only one to all); a message whose reason is unknown stays without one rather than get a guess."""
+    reasons = as_strs(reasons)
     for i, message in enumerate(messages):
         if "finish_reason" in message or not reasons:
             continue

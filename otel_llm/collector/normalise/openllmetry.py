@@ -79,12 +79,14 @@ PROMPT_PREFIXES = ("gen_ai.prompt.", "llm.prompts.")
 COMPLETION_PREFIXES = ("gen_ai.completion.", "llm.completions.")
 FUNCTIONS_PREFIX = "llm.request.functions."
 API_BASE = "gen_ai.openai.api_base"
+DEFAULT_PORTS: Mapping[str, int] = {"https": 443, "http": 80}
 STRUCTURED_OUTPUT_SCHEMA = "gen_ai.request.structured_output_schema"
 MARKERS = (*PROVIDER_KEYS, REQUEST_TYPE, "gen_ai.is_streaming", "gen_ai.usage.reasoning_tokens", API_BASE)
 
 
 def _operation(attrs: Mapping[str, Any], span: ReadableSpan, table: Mapping[str, str]) -> str | None:
-    operation = table.get(attrs.get(REQUEST_TYPE))  # type: ignore[arg-type]
+    kind = attrs.get(REQUEST_TYPE)
+    operation = table.get(kind) if isinstance(kind, str) else None
     # A chat call traced as "completion" (Anthropic's): the span is named *.chat, or its prompts have roles.
     chat_like = span.name.endswith(".chat") or any(f"{p}0.role" in attrs for p in PROMPT_PREFIXES)
     if operation == A.OP_TEXT_COMPLETION and table is OPERATIONS and chat_like:
@@ -96,10 +98,13 @@ def _server(url: Any, out: dict[str, Any]) -> None:
     """server.address / server.port from the API base URL OpenLLMetry records."""
     if not isinstance(url, str) or "://" not in url:
         return
-    parts = urlsplit(url)
-    if parts.hostname:
-        out[A.SERVER_ADDRESS] = parts.hostname
-        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # a malformed URL (bad IPv6 literal, port out of range)
+        return
+    if host:
+        out[A.SERVER_ADDRESS] = host
         if port is not None:
             out[A.SERVER_PORT] = port
 
