@@ -63,7 +63,12 @@ def check_normalised(before: ReadableSpan, after: ReadableSpan, source: str) -> 
     assert after.attributes[NORMALISED_FROM] == source
     for key, value in (before.attributes or {}).items():  # foreign attributes kept, none overwritten
         assert after.attributes[key] == value, key
-    assert (after.name, after.context, after.parent, after.kind) == (before.name, before.context, before.parent, before.kind)
+    assert (after.name, after.context, after.parent, after.kind) == (
+        before.name,
+        before.context,
+        before.parent,
+        before.kind,
+    )
     assert (after.start_time, after.end_time, after.status, after.resource) == (
         before.start_time,
         before.end_time,

@@ -33,7 +33,11 @@ OPENAI_REQUEST = {
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Lyon"}'}}
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Lyon"}'},
+                }
             ],
         },
         {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21C"},
@@ -136,7 +140,12 @@ ANTHROPIC_RESPONSE = {
     "stop_reason": "tool_use",
     "stop_sequence": None,
     "type": "message",
-    "usage": {"cache_creation_input_tokens": 20, "cache_read_input_tokens": 100, "input_tokens": 25, "output_tokens": 40},
+    "usage": {
+        "cache_creation_input_tokens": 20,
+        "cache_read_input_tokens": 100,
+        "input_tokens": 25,
+        "output_tokens": 40,
+    },
 }
 ANTHROPIC_CHAT = {
     "llm.provider": "anthropic",

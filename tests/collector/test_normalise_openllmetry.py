@@ -174,7 +174,9 @@ def test_legacy_openai_chat() -> None:
     assert new[A.OUTPUT_MESSAGES] == [
         {
             "role": "assistant",
-            "parts": [{"type": "tool_call", "id": "call_62136354", "name": "get_weather", "arguments": {"city": "Paris"}}],
+            "parts": [
+                {"type": "tool_call", "id": "call_62136354", "name": "get_weather", "arguments": {"city": "Paris"}}
+            ],
             "finish_reason": "tool_call",
         }
     ]
