@@ -45,6 +45,7 @@ def test_outage_then_restart_then_delivery(tmp_path: Path) -> None:
             "type": "otlp",
             "protocol": "http/protobuf",
             "endpoint": sink.url,
+            "timeout": "1s",  # the SDK exporter's own retries end within it; then ours start
             "retry": {"initial_backoff": "50ms", "max_backoff": "200ms"},
         }
         records = tmp_path / "records.jsonl"
@@ -54,9 +55,9 @@ def test_outage_then_restart_then_delivery(tmp_path: Path) -> None:
             exporter = GrpcExporter(endpoint=c.grpc, insecure=True, headers={"authorization": f"Bearer {TOKEN}"})
             assert exporter.export(sent[:3]) is SpanExportResult.SUCCESS
             assert len(wait_records(records, 3)) == 3  # the healthy destination does not wait for the other
-            wait_for(lambda: len(sink.requests) >= 3)  # the backend is being retried
+            assert wait_for(lambda: c.service.health()["backend"]["retried"] >= 3, 20)  # retried, not dropped
             health = c.service.health()["backend"]
-            assert health["exported"] == 0 and health["retried"] >= 3 and health["queue_depth"] == 1
+            assert health["exported"] == 0 and health["dropped"] == {} and health["queue_depth"] == 1
         # down for the whole first run: nothing lost, delivered by the next one
         with running(config) as c:
             exporter = GrpcExporter(endpoint=c.grpc, insecure=True, headers={"authorization": f"Bearer {TOKEN}"})
@@ -154,7 +155,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     process = start()
     try:
         with _Load(f"http://127.0.0.1:{http_port}/v1/traces") as load:
-            wait_for(lambda: len(load.acknowledged) >= 1000, 30)
+            wait_for(lambda: len(load.acknowledged) >= 3000, 60)
             os.kill(process.pid, signal.SIGKILL)
             process.wait(10)
             killed_at = len(load.acknowledged)
@@ -164,9 +165,15 @@ def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
-    delivered = {r["id"] for r in _tolerant_records(records)}
+    lines = [r["id"] for r in _tolerant_records(records)]
+    delivered = set(lines)
     missing = acknowledged - delivered
-    assert killed_at >= 1000
+    print(  # the figures for the closing note (pytest -s)
+        f"kill -9 after {killed_at} acknowledged spans; after restart: {len(acknowledged)} acknowledged, "
+        f"{len(acknowledged & delivered)} delivered, {len(lines) - len(delivered)} delivered twice, "
+        f"{len(delivered - acknowledged)} delivered but never acknowledged; {load.failures} failed requests"
+    )
+    assert killed_at >= 3000
     assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged spans never arrived"
 
 
