@@ -192,9 +192,12 @@ def _converter(field: FieldDescriptor) -> Converter:
 
 
 def _table(descriptor: Descriptor) -> dict[str, _Field]:
+    """The fields of a message type by JSON name and by proto name. Made on first use, complete
+    before it is published (receivers decode on several threads); message fields look their type's
+    table up when they convert, so recursive types need no table while this one is made."""
     table = _TABLES.get(descriptor.full_name)
     if table is None:
-        table = _TABLES[descriptor.full_name] = {}  # before the fields: message types recurse
+        table = {}
         for field in descriptor.fields:
             oneof = field.containing_oneof
             # attribute lists convert their own items (see _key_values)
@@ -202,6 +205,7 @@ def _table(descriptor: Descriptor) -> dict[str, _Field]:
             entry = _Field(field.name, _converter(field), repeated, oneof.name if oneof else None)
             table[field.json_name] = entry
             table[field.name] = entry
+        table = _TABLES.setdefault(descriptor.full_name, table)
     return table
 
 
@@ -275,8 +279,12 @@ def _item(convert: Converter, item: Any, index: int, depth: int) -> Any:
 
 
 def _message_converter(descriptor: Descriptor) -> Converter:
+    tables: list[dict[str, _Field]] = []  # the type's table, once looked up
+
     def convert(value: Any, depth: int) -> dict[str, Any]:
-        return message_kwargs(_table(descriptor), value, depth + 1)
+        if not tables:
+            tables.append(_table(descriptor))
+        return message_kwargs(tables[0], value, depth + 1)
 
     return convert
 

@@ -52,12 +52,15 @@ _MAX_STATE_KEYS = 32
 _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
 
-# Reasons a span is rejected, in the order the partial-success message lists them.
+# Reasons a span is rejected, as the partial-success message words them.
 BAD_TRACE_ID = "an invalid trace id (must be 16 bytes, not all zero)"
 BAD_SPAN_ID = "an invalid span id (must be 8 bytes, not all zero)"
 BAD_PARENT_ID = "an invalid parent span id (must be empty or 8 bytes)"
 BAD_TIMES = "an end time before the start time"
 TOO_DEEP = "attribute values nested too deeply"
+# What nesting deeper than a parsed message can have raises: Python's recursion limit in
+# plain_value, orjson's (254 levels) when the value becomes JSON.
+_TOO_DEEP = (RecursionError, orjson.JSONEncodeError)
 
 
 def trace_state(header: str) -> TraceState:
@@ -223,7 +226,7 @@ class SpanBuilder:
             links: Any = span.links
             dropped_links = span.dropped_links_count
             links = self._links(links, dropped_links) if links else _bounded_list([], dropped_links)
-        except RecursionError:  # a message built in process can nest deeper than a parsed one
+        except _TOO_DEEP:  # a message built in process can nest deeper than a parsed one
             return self.reject(TOO_DEEP)
         if not self.trust_tenant:
             values.pop(_TENANT, None)
@@ -303,7 +306,7 @@ def request_spans(request: Any, tenant: str | None, trust_tenant: bool) -> tuple
         try:
             resource = builder.resource(resource_spans.resource, resource_spans.schema_url)
             scopes = [(builder.scope(s.scope, s.schema_url), s.spans) for s in resource_spans.scope_spans]
-        except RecursionError:  # only a message built in process nests this deep (parsing refuses it)
+        except _TOO_DEEP:  # only a message built in process nests this deep (parsing refuses it)
             for scope_spans in resource_spans.scope_spans:
                 for _ in scope_spans.spans:
                     total += 1

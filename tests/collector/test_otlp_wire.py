@@ -524,14 +524,19 @@ def _varint(number: int) -> bytes:
             return bytes(out)
 
 
-def test_deep_message_built_in_process_rejects_its_spans_instead_of_raising() -> None:
+@pytest.mark.parametrize("levels", [300, 3000])  # past orjson's limit; past Python's recursion limit
+@pytest.mark.parametrize("where", ["span", "event", "resource"])
+def test_deep_message_built_in_process_rejects_its_spans_instead_of_raising(levels: int, where: str) -> None:
     request = encode_spans(genai_spans(2))
-    value = request.resource_spans[0].scope_spans[0].spans[0].attributes.add(key="deep").value
-    for _ in range(3000):  # in process, upb builds what it would not parse
+    span = request.resource_spans[0].scope_spans[0].spans[0]
+    owner = {"span": span, "event": span.events.add(name="e"), "resource": request.resource_spans[0].resource}[where]
+    value = owner.attributes.add(key="deep").value
+    for _ in range(levels):  # in process, upb builds what it would not parse
         value = value.array_value.values.add()
     value.string_value = "bottom"
     got, rejected, message = otlp_wire.to_spans(request, tenant=None, trust_tenant=True)
-    assert (len(got), rejected) == (1, 1) and "nested too deeply" in message
+    assert rejected == (2 if where == "resource" else 1) and len(got) == 2 - rejected
+    assert "nested too deeply" in message
 
 
 def test_wire_error_codes() -> None:
@@ -555,3 +560,16 @@ def test_invalid_trace_state_and_empty_keys_are_dropped_without_a_log_line(caplo
     assert dict(got[1].context.trace_state) == {} and dict(got[2].context.trace_state) == {}
     assert all("" not in attribute_dict(s) for s in got) and "" not in got[0].resource.attributes
     assert caplog.records == []
+
+
+def test_json_tables_made_on_several_threads_at_once_decode_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from otel_llm.collector import _otlp_json
+
+    request = encode_spans(varied_spans())
+    body = json_body(request, use_integers_for_enums=True)
+    monkeypatch.setattr(_otlp_json, "_TABLES", {})  # as at start-up: every table still to make
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: otlp_wire.parse_request("traces", body, JS), range(32)))
+    assert all(result == request for result in results)
