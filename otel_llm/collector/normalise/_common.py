@@ -98,18 +98,21 @@ def parse_json(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON as the instrumentation writes content attributes."""
-    return to_json(value)
+    """Compact JSON as the instrumentation writes content attributes (orjson writes the same text,
+    twenty times faster; what it refuses, such as integers past 64 bits, goes the instrumentation's way)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return to_json(value)
 
 
 def copy_fields(attrs: Mapping[str, Any], table: FieldMap, out: dict[str, Any]) -> None:
     """Copy each foreign attribute of ``table`` to its GenAI name, converted, unless the span or
     ``out`` already has that name."""
+    get = attrs.get
     for source, (target, convert) in table.items():
-        if target in out or target in attrs:
-            continue
-        value = attrs.get(source)
-        if value is None:
+        value = get(source)  # most of a table is absent from any one span: look that up first
+        if value is None or target in out or target in attrs:
             continue
         converted = convert(value)
         if converted is not None:
@@ -122,15 +125,41 @@ def indexed(attrs: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
     Keys after ``prefix`` whose first segment is not a number (``gen_ai.prompt.prompt_error``) are
     not items and are skipped.
     """
-    groups: dict[int, dict[str, Any]] = {}
-    n = len(prefix)
+    return grouped(attrs, (prefix,))[prefix]
+
+
+# Per set of prefixes: attribute key → (prefix, index, field), or None for a key that is no item.
+# The same keys recur in every span of an instrumentation, so each is split once; a sender making
+# up new keys only empties the cache when it reaches its bound.
+_SPLITS: dict[tuple[str, ...], dict[str, tuple[str, int, str] | None]] = {}
+MAX_SPLITS = 8192
+
+
+def _split(key: str, prefixes: tuple[str, ...]) -> tuple[str, int, str] | None:
+    for prefix in prefixes:
+        if key.startswith(prefix):
+            index, _, field = key[len(prefix) :].partition(".")
+            return (prefix, int(index), field) if index.isdigit() and field else None
+    return None
+
+
+def grouped(attrs: Mapping[str, Any], prefixes: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """``indexed`` for several prefixes in one pass over the attributes (a span has dozens)."""
+    splits = _SPLITS.get(prefixes)
+    if splits is None or len(splits) > MAX_SPLITS:
+        splits = _SPLITS[prefixes] = {}
+    groups: dict[str, dict[int, dict[str, Any]]] = {p: {} for p in prefixes}
     for key, value in attrs.items():
-        if not key.startswith(prefix):
-            continue
-        index, _, field = key[n:].partition(".")
-        if index.isdigit() and field:
-            groups.setdefault(int(index), {})[field] = value
-    return [groups[i] for i in sorted(groups)]
+        split = splits.get(key, _MISS)
+        if split is _MISS:
+            split = splits[key] = _split(key, prefixes) if key.startswith(prefixes) else None
+        if split is not None:
+            prefix, index, field = split
+            groups[prefix].setdefault(index, {})[field] = value
+    return {p: [items[i] for i in sorted(items)] if items else [] for p, items in groups.items()}
+
+
+_MISS: Any = object()
 
 
 # Provider names as the three foreign conventions spell them (OpenLLMetry's ``gen_ai.system``,

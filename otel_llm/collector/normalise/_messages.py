@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from otel_llm.collector.normalise._common import as_str, as_strs, dumps, indexed, parse_json
+from otel_llm.collector.normalise._common import as_str, as_strs, dumps, grouped, indexed, parse_json
 from otel_llm.genai import attributes as A
 from otel_llm.instrumentation._parts import Message, Part, reasoning_part, text_part, tool_call_part, tool_response_part
 from otel_llm.instrumentation.anthropic import messages as anthropic
@@ -88,8 +88,9 @@ def legacy_message(fields: Mapping[str, Any], *, output: bool) -> Message | None
     refusal = as_str(fields.get("refusal"))
     if refusal is not None:
         parts.append({"type": "refusal", "content": refusal})
-    for call in indexed(fields, "tool_calls."):
-        parts.append(tool_call_part(call.get("id"), call.get("name"), call.get("arguments")))
+    if "tool_calls.0.name" in fields or "tool_calls.0.id" in fields:
+        for call in indexed(fields, "tool_calls."):
+            parts.append(tool_call_part(call.get("id"), call.get("name"), call.get("arguments")))
     if "function_call.name" in fields:  # LiteLLM's gen_ai.completion.N.function_call.*
         parts.append(tool_call_part(None, fields["function_call.name"], fields.get("function_call.arguments")))
     if not parts and role is None:
@@ -171,6 +172,9 @@ def _oi_content(fields: Mapping[str, Any]) -> Part | None:
     return {"type": str(kind)} if kind else None
 
 
+_OI_LISTS = ("message.contents.", "message.tool_calls.")
+
+
 def openinference_message(fields: Mapping[str, Any], *, output: bool) -> Message:
     """One ``llm.{input,output}_messages.N.message.*`` item (the ``message.`` prefix included)."""
     role = as_str(fields.get("message.role")) or ("assistant" if output else "user")
@@ -181,11 +185,12 @@ def openinference_message(fields: Mapping[str, Any], *, output: bool) -> Message
         role = "tool"
     elif isinstance(content, str) and content:
         parts.append(text_part(content))
-    for item in indexed(fields, "message.contents."):
+    items = grouped(fields, _OI_LISTS)
+    for item in items[_OI_LISTS[0]]:
         part = _oi_content(item)
         if part is not None:
             parts.append(part)
-    calls = indexed(fields, "message.tool_calls.")
+    calls = items[_OI_LISTS[1]]
     for call in calls:
         name, arguments = call.get("tool_call.function.name"), call.get("tool_call.function.arguments")
         parts.append(tool_call_part(call.get("tool_call.id"), name, arguments))

@@ -31,7 +31,7 @@ from otel_llm.collector.normalise._common import (
     as_strs,
     copy_fields,
     dumps,
-    indexed,
+    grouped,
     parse_json,
     provider_name,
 )
@@ -90,6 +90,11 @@ PARAMETERS: FieldMap = {
 }
 PARAMETER_KEYS = ("llm.invocation_parameters", "embedding.invocation_parameters")
 PROVIDER_KEYS = ("llm.provider", "llm.system")
+# Where OpenInference flattens its lists, read in one pass.
+INPUTS, OUTPUTS, TOOLS = "llm.input_messages.", "llm.output_messages.", "llm.tools."
+PROMPTS, CHOICES = "llm.prompts.", "llm.choices."
+ITEM_PREFIXES = (INPUTS, OUTPUTS, TOOLS, PROMPTS, CHOICES)
+Groups = Mapping[str, list[dict[str, Any]]]
 METADATA = "metadata"
 JSON_MIME = "application/json"
 
@@ -113,15 +118,15 @@ def _metadata(value: Any, out: dict[str, Any]) -> None:
         out[f"{A.METADATA_PREFIX}{key}"] = item if scalar else dumps(item)
 
 
-def _inputs(attrs: Mapping[str, Any], provider: str | None) -> tuple[list[Any], Any, bool]:
+def _inputs(attrs: Mapping[str, Any], groups: Groups, provider: str | None) -> tuple[list[Any], Any, bool]:
     """Input messages, system instructions, and whether the call was a text completion."""
-    messages = [M.openinference_message(f, output=False) for f in indexed(attrs, "llm.input_messages.")]
+    messages = [M.openinference_message(f, output=False) for f in groups[INPUTS]]
     if messages:
         if provider == "anthropic":  # its instrumentation puts the separate system prompt first
             messages, system = M.split_system(messages)
             return messages, system, False
         return messages, None, False
-    prompts = [f.get("prompt.text") for f in indexed(attrs, "llm.prompts.")]
+    prompts = [f.get("prompt.text") for f in groups[PROMPTS]]
     old = attrs.get("llm.prompts")  # before the indexed form: a list of strings
     prompts += list(old) if isinstance(old, (list, tuple)) else []
     texts = [p for p in prompts if isinstance(p, str)]
@@ -134,11 +139,11 @@ def _inputs(attrs: Mapping[str, Any], provider: str | None) -> tuple[list[Any], 
     return [], None, False
 
 
-def _outputs(attrs: Mapping[str, Any], body: Any) -> list[Any]:
-    messages = [M.openinference_message(f, output=True) for f in indexed(attrs, "llm.output_messages.")]
+def _outputs(groups: Groups, body: Any) -> list[Any]:
+    messages = [M.openinference_message(f, output=True) for f in groups[OUTPUTS]]
     if messages:
         return messages
-    choices = [f.get("completion.text") for f in indexed(attrs, "llm.choices.")]
+    choices = [f.get("completion.text") for f in groups[CHOICES]]
     texts = [c for c in choices if isinstance(c, str)]
     if texts:
         return [{"role": "assistant", "parts": [{"type": "text", "content": t}]} for t in texts]
@@ -147,9 +152,9 @@ def _outputs(attrs: Mapping[str, Any], body: Any) -> list[Any]:
     return []
 
 
-def _tools(attrs: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _tools(groups: Groups) -> list[dict[str, Any]]:
     tools = []
-    for fields in indexed(attrs, "llm.tools."):
+    for fields in groups[TOOLS]:
         tool = M.tool_definition(fields.get("tool.json_schema"))
         if tool is None and isinstance(fields.get("tool.name"), str):
             tool = {"type": "function", "name": fields["tool.name"]}
@@ -171,15 +176,16 @@ def _llm(attrs: Mapping[str, Any], provider: str | None, out: dict[str, Any]) ->
             if reasons:
                 out[A.RESPONSE_FINISH_REASONS] = reasons
     inputs = outputs = system = tools = None
+    groups = grouped(attrs, ITEM_PREFIXES)
     if A.INPUT_MESSAGES not in attrs:
-        inputs, system, text_completion = _inputs(attrs, provider)
+        inputs, system, text_completion = _inputs(attrs, groups, provider)
         if text_completion:
             out[A.OPERATION_NAME] = A.OP_TEXT_COMPLETION
     if A.OUTPUT_MESSAGES not in attrs:
         reasons = out.get(A.RESPONSE_FINISH_REASONS) or attrs.get(A.RESPONSE_FINISH_REASONS)
-        outputs = M.finish(_outputs(attrs, body), reasons)
+        outputs = M.finish(_outputs(groups, body), reasons)
     if A.TOOL_DEFINITIONS not in attrs:
-        tools = _tools(attrs)
+        tools = _tools(groups)
     M.set_content(out, inputs, outputs, system, tools)
     if isinstance(body, dict) and isinstance(body.get("model"), str):
         out.setdefault(A.RESPONSE_MODEL, body["model"])

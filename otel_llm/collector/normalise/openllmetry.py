@@ -26,7 +26,7 @@ from otel_llm.collector.normalise._common import (
     as_str,
     as_strs,
     copy_fields,
-    indexed,
+    grouped,
     provider_name,
 )
 from otel_llm.genai import attributes as A
@@ -78,6 +78,7 @@ OPERATIONS: Mapping[str, str] = {
 PROMPT_PREFIXES = ("gen_ai.prompt.", "llm.prompts.")
 COMPLETION_PREFIXES = ("gen_ai.completion.", "llm.completions.")
 FUNCTIONS_PREFIX = "llm.request.functions."
+ITEM_PREFIXES = (*PROMPT_PREFIXES, *COMPLETION_PREFIXES, FUNCTIONS_PREFIX)
 API_BASE = "gen_ai.openai.api_base"
 DEFAULT_PORTS: Mapping[str, int] = {"https": 443, "http": 80}
 STRUCTURED_OUTPUT_SCHEMA = "gen_ai.request.structured_output_schema"
@@ -109,31 +110,29 @@ def _server(url: Any, out: dict[str, Any]) -> None:
             out[A.SERVER_PORT] = port
 
 
-def _first(attrs: Mapping[str, Any], prefixes: tuple[str, ...]) -> list[dict[str, Any]]:
-    for prefix in prefixes:
-        items = indexed(attrs, prefix)
-        if items:
-            return items
-    return []
+def _first(groups: Mapping[str, list[dict[str, Any]]], prefixes: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The items under the first of ``prefixes`` that has any (each generation used one)."""
+    return next((groups[p] for p in prefixes if groups[p]), [])
 
 
 def _content(attrs: Mapping[str, Any], operation: str | None, provider: str | None, out: dict[str, Any]) -> None:
     """Messages and tools from the flattened items, unless the span has GenAI content already."""
     if operation == A.OP_EMBEDDINGS:
         return  # the conventions define no messages for embeddings
+    groups = grouped(attrs, ITEM_PREFIXES)
     inputs = outputs = system = None
     if A.INPUT_MESSAGES not in attrs:
-        prompts = [m for f in _first(attrs, PROMPT_PREFIXES) if (m := M.legacy_message(f, output=False))]
+        prompts = [m for f in _first(groups, PROMPT_PREFIXES) if (m := M.legacy_message(f, output=False))]
         if provider == "anthropic":
             prompts, system = M.split_system(prompts)
         inputs = prompts
-    completions = _first(attrs, COMPLETION_PREFIXES) if A.OUTPUT_MESSAGES not in attrs else []
+    completions = _first(groups, COMPLETION_PREFIXES) if A.OUTPUT_MESSAGES not in attrs else []
     if completions:
         outputs = M.legacy_outputs(completions)
         reasons = tuple(r for f in completions if isinstance(r := f.get("finish_reason"), str) and r)
         if reasons:
             out[A.RESPONSE_FINISH_REASONS] = reasons
-    tools = M.legacy_tools(indexed(attrs, FUNCTIONS_PREFIX)) if A.TOOL_DEFINITIONS not in attrs else None
+    tools = M.legacy_tools(groups[FUNCTIONS_PREFIX]) if A.TOOL_DEFINITIONS not in attrs else None
     M.set_content(out, inputs, outputs, system, tools)
 
 
