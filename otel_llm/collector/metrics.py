@@ -51,8 +51,8 @@ class CollectorMetrics:
             registry=self.registry,
         )
         self._lost = Counter(
-            "otel_llm_collector_lost_spans",
-            "Spans accepted but not routed: at shutdown (without persistence) or unreadable in the log",
+            "otel_llm_collector_lost",
+            "Accepted, never routed: spans (reason shutdown) or logged requests (unreadable_record, wal_damaged)",
             ["reason"],
             registry=self.registry,
         )
@@ -91,8 +91,9 @@ class CollectorMetrics:
             "otel-llm collector: disk budget reached; destination %r lost %d undelivered requests", destination, records
         )
 
-    def overflow_of(self, destination: str) -> float:
-        return self._overflow.labels(destination)._value.get()
+    def wal_damaged(self, destination: str, records: int) -> None:
+        self._lost.labels("wal_damaged").inc(records)
+        _log.warning("otel-llm collector: %d damaged requests in the log skipped for %r", records, destination)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

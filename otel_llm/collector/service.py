@@ -93,6 +93,7 @@ class Service:
                 max_bytes=self.settings.persistence.max_bytes,
                 fsync=self.settings.persistence.fsync,
                 on_overflow=self.metrics.wal_overflow,
+                on_corrupt=self.metrics.wal_damaged,
             )
             self._records = PreparedRecords(self._prepare_record)
         else:
