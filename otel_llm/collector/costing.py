@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_llm._safety import report
-from otel_llm._spans import replaced
+from otel_llm.collector.normalise._common import with_attributes
 from otel_llm.genai import attributes as A
 from otel_llm.genai.cost import Pricer, make_pricer
 from otel_llm.records import attribute_dict
@@ -73,7 +73,7 @@ class SpanCoster:
             merged = dict(attrs)
             for key, value in cost.items():
                 merged.setdefault(key, value)
-            return replaced(span, attributes=merged)
+            return with_attributes(span, merged)
         except Exception as err:
             report("collector.cost", err)
             return span

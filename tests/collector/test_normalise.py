@@ -242,3 +242,11 @@ def test_cache_write_of_the_unreleased_conventions_is_mapped_on_any_span() -> No
     after = normalise(before)
     new = check_normalised(before, after, "genai_main")
     assert new == {A.USAGE_CACHE_CREATION_INPUT_TOKENS: 20, NORMALISED_FROM: "genai_main"}
+
+
+def test_the_count_of_attributes_the_sender_dropped_is_kept() -> None:
+    bounded = BoundedAttributes(maxlen=len(OPENLLMETRY_CHAT), attributes={"extra": 1, "more": 2, **OPENLLMETRY_CHAT})
+    before = ReadableSpan(name="openai.chat", attributes=bounded)
+    after = normalise(before)
+    assert before.dropped_attributes == 2
+    assert after.dropped_attributes == 2 and after.attributes[A.OPERATION_NAME] == "chat"

@@ -21,9 +21,8 @@ from typing import Any, Final
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_llm._safety import report
-from otel_llm._spans import replaced
 from otel_llm.collector.normalise import anthropic_native, litellm, openinference, openllmetry
-from otel_llm.collector.normalise._common import FieldMap, as_int, copy_fields
+from otel_llm.collector.normalise._common import FieldMap, as_int, copy_fields, with_attributes
 from otel_llm.genai import attributes as A
 from otel_llm.records import attribute_dict
 
@@ -80,7 +79,7 @@ def normalise(span: ReadableSpan) -> ReadableSpan:
         merged = dict(attrs)
         merged.update(added)
         merged.setdefault(NORMALISED_FROM, source)
-        return replaced(span, attributes=merged)
+        return with_attributes(span, merged)
     except Exception as err:
         report("collector.normalise", err)
         return span

@@ -12,7 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import ReadableSpan
 
+from otel_llm._spans import replaced
 from otel_llm.genai.invocation import to_json
 
 Converter = Callable[[Any], Any]
@@ -104,6 +107,16 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return to_json(value)
+
+
+def with_attributes(span: ReadableSpan, attributes: dict[str, Any]) -> ReadableSpan:
+    """``span`` with ``attributes``, keeping its count of dropped attributes (as redaction does)."""
+    raw = getattr(span, "_attributes", None)
+    if isinstance(raw, BoundedAttributes) and raw.dropped:
+        bounded = BoundedAttributes(maxlen=None, attributes=attributes, immutable=True)
+        bounded.dropped = raw.dropped
+        return replaced(span, attributes=bounded)
+    return replaced(span, attributes=attributes)
 
 
 def copy_fields(attrs: Mapping[str, Any], table: FieldMap, out: dict[str, Any]) -> None:
