@@ -248,3 +248,46 @@ def test_receiver_counts_in_prometheus_format(tmp_path: Path, records_path: Path
     assert 'otel_llm_collector_exported_spans_total{destination="records"} 3.0' in text
     assert 'otel_llm_collector_requests_total{signal="traces",status="OK",transport="grpc"} 1.0' in text
     assert "otel_llm_collector_request_duration_seconds_bucket" in text
+
+
+def test_openllmetry_spans_are_normalised_priced_and_redacted(tmp_path: Path, records_path: Path) -> None:
+    """A span as OpenLLMetry writes it (legacy gen_ai.prompt.N.* and usage names, no GenAI operation)
+    comes out as a GenAI call record with usage and cost, its content dropped by the redaction."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with provider.get_tracer("opentelemetry.instrumentation.openai.v1", "0.47.5").start_as_current_span(
+        "openai.chat"
+    ) as span:
+        span.set_attributes(
+            {
+                "gen_ai.system": "openai",
+                "llm.request.type": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.response.model": "gpt-4o-2024-08-06",
+                "gen_ai.usage.prompt_tokens": 1000,
+                "gen_ai.usage.completion_tokens": 50,
+                "llm.usage.total_tokens": 1050,
+                "gen_ai.prompt.0.role": "user",
+                "gen_ai.prompt.0.content": "my secret plan",
+                "gen_ai.completion.0.role": "assistant",
+                "gen_ai.completion.0.content": "the answer",
+                "gen_ai.completion.0.finish_reason": "stop",
+            }
+        )
+    config = {**_config(tmp_path, records_path), "redaction": {"content": "drop"}}
+    with running(config) as c:
+        exporter = GrpcExporter(endpoint=c.grpc, insecure=True, headers={"authorization": f"Bearer {TOKEN}"})
+        assert exporter.export(memory.get_finished_spans()) is SpanExportResult.SUCCESS
+        (record,) = wait_records(records_path, 1)
+    assert record["operation"] == "chat" and record["provider"] == "openai"
+    assert record["response_model"] == "gpt-4o-2024-08-06"
+    assert record["usage"]["input_tokens"] == 1000 and record["usage"]["output_tokens"] == 50
+    assert record["cost"]["total_usd"] > 0
+    assert record["finish_reasons"] == ["stop"]
+    raw = records_path.read_text()
+    assert "my secret plan" not in raw and "the answer" not in raw
