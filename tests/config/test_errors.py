@@ -359,7 +359,7 @@ def test_unknown_key_message_for_a_file_destination_is_as_documented() -> None:
 def test_a_key_of_another_destination_type_is_unknown() -> None:
     assert problems({"destinations": {"o": {"type": "otlp", "endpoint": "http://h", "path": "x"}}}) == [
         "destinations.o.path: unknown key (expected one of: type, enabled, redaction, filter, queue, retry, endpoint, "
-        "protocol, headers, insecure, timeout, compression)"
+        "protocol, headers, insecure, timeout, compression, forward)"
     ]
 
 
