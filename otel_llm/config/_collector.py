@@ -94,7 +94,7 @@ class Auth(Block):
         for i, entry in enumerate(self.tokens):
             value = entry.token.get_secret_value()
             if value in seen:
-                raise PydanticCustomError("config_problem", "the same token is listed twice", {"at": f"tokens.{i}"})
+                raise PydanticCustomError("config_problem", "the same token is listed twice", {"at": f"tokens[{i}]"})
             seen.add(value)
         return self
 
