@@ -295,6 +295,13 @@ def test_deep_attribute_values_in_valid_places_are_400_for_every_signal(levels: 
         assert caught.value.status == 400
 
 
+@pytest.mark.parametrize("signal", otlp_wire.SIGNALS)
+def test_protobuf_nesting_10000_kvlists_deep_is_400(signal: str) -> None:
+    with pytest.raises(otlp_wire.WireError) as caught:
+        otlp_wire.parse_request(signal, _deep_protobuf(signal, 10_000), PB)
+    assert caught.value.status == 400
+
+
 def _field(number: int, payload: bytes) -> bytes:
     """A length-delimited protobuf field (wire type 2)."""
     length, size = bytearray(), len(payload)

@@ -495,35 +495,6 @@ def test_json_nesting_limit_matches_what_protobuf_parses_again() -> None:
         otlp_wire.parse_request("traces", request_bytes.SerializeToString(), PB)
 
 
-def test_deeply_nested_protobuf_kvlists_are_400() -> None:
-    # Hand-made bytes (upb would not build it): a KeyValue whose value nests 10,000 kvlists.
-    value = b"\x0a\x01x"  # AnyValue{string_value: "x"}
-    for _ in range(10_000):
-        key_value = b"\x0a\x01k" + b"\x12" + _varint(len(value)) + value
-        kvlist = b"\x0a" + _varint(len(key_value)) + key_value
-        value = b"\x32" + _varint(len(kvlist)) + kvlist
-    key_value = b"\x0a\x01a\x12" + _varint(len(value)) + value
-    span = b"\x4a" + _varint(len(key_value)) + key_value
-    scope_spans = b"\x12" + _varint(len(span)) + span
-    resource_spans = b"\x12" + _varint(len(scope_spans)) + scope_spans
-    body = b"\x0a" + _varint(len(resource_spans)) + resource_spans
-    with pytest.raises(otlp_wire.WireError) as caught:
-        otlp_wire.parse_request("traces", body, PB)
-    assert caught.value.status == 400
-
-
-def _varint(number: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = number & 0x7F
-        number >>= 7
-        if number:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 @pytest.mark.parametrize("levels", [300, 3000])  # past orjson's limit; past Python's recursion limit
 @pytest.mark.parametrize("where", ["span", "event", "resource"])
 def test_deep_message_built_in_process_rejects_its_spans_instead_of_raising(levels: int, where: str) -> None:
