@@ -148,7 +148,7 @@ def _destinations_body(body: bytes) -> tuple[list[str], dict[str, Any]]:
     return names, define
 
 
-def _current(changes: AdminChanges, service: Service, tenant: str) -> list[str]:
+def _current(service: Service, tenant: str) -> list[str]:
     return list(service.config.destinations_for_tenant(tenant))
 
 
@@ -160,7 +160,7 @@ def _set_destinations(
         if name in service.config.destinations and owners.get(name) != tenant:
             raise ChangeError(f"define.{name}: a destination of that name exists already")
     entry = changes.entry(tenant)
-    route = (_current(changes, service, tenant) if add else []) + names + list(define)
+    route = (_current(service, tenant) if add else []) + names + list(define)
     entry["destinations"] = {**(entry.get("destinations") or {}), **define} if add else dict(define)
     entry["route"] = {"destinations": list(dict.fromkeys(route))}
 

@@ -18,6 +18,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.rpc import status_pb2
 
+from otel_llm._safety import report
 from otel_llm.collector import otlp_wire
 from otel_llm.collector._asgi import HttpError, Receive, Scope, Send, gunzip, headers_of, read_body, reply
 from otel_llm.collector.service import Refused, Service
@@ -57,15 +58,17 @@ class OtlpHttpReceiver:
         started = time.perf_counter()
         headers = headers_of(scope)
         as_json = _is_json(headers.get("content-type"))
+        extra: list[tuple[str, str]] = []
         try:
             status, body = await self._export(signal, headers, receive)
         except HttpError as err:
             status, body = err.status, self._status_body(err, as_json)
-            if err.status == 503:
-                await reply(send, status, body, _JSON if as_json else _PROTOBUF, [("retry-after", "1")])
-                self._count(signal, status, started)
-                return
-        await reply(send, status, body, _JSON if as_json else _PROTOBUF)
+        except Exception as err:  # a bug of ours: the sender gets a 500, we get a report
+            report("collector.http", err)
+            status, body = 500, self._status_body(HttpError(500, "internal error"), as_json)
+        if status == 503:
+            extra.append(("retry-after", "1"))
+        await reply(send, status, body, _JSON if as_json else _PROTOBUF, extra)
         self._count(signal, status, started)
 
     def _count(self, signal: str, status: int, started: float) -> None:

@@ -148,7 +148,7 @@ class Collector:
 
     def stop(self, timeout: float | None = None) -> None:
         """Receivers first (in-flight requests finish), then the service drains."""
-        self.service._closing = True
+        self.service.stop_taking()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
         if self._grpc is not None:

@@ -149,6 +149,10 @@ class Service:
     def ready(self) -> bool:
         return not self._closing
 
+    def stop_taking(self) -> None:
+        """Refuse new data (503 / UNAVAILABLE, which senders retry) from now on: the first step of a stop."""
+        self._closing = True
+
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop taking data, deliver what is queued within ``timeout`` seconds, then stop destinations."""
         timeout = self.settings.shutdown_timeout if timeout is None else timeout
