@@ -20,8 +20,8 @@ from otel_llm._safety import report
 class MemoryIntake:
     """Holds at most ``max_spans`` accepted spans that the dispatcher has not routed yet."""
 
-    def __init__(self, route: Callable[[ReadableSpan], None], max_spans: int) -> None:
-        self._route = route  # prepares and routes one span; never raises
+    def __init__(self, route: Callable[[Sequence[ReadableSpan]], None], max_spans: int) -> None:
+        self._route = route  # prepares and routes one request's spans; never raises
         self.max_spans = max_spans
         self._batches: deque[Sequence[ReadableSpan]] = deque()
         self._queued = 0
@@ -61,12 +61,10 @@ class MemoryIntake:
                 spans = self._batches.popleft()
                 self._queued -= len(spans)
                 self._busy = len(spans)
-            route = self._route
-            for span in spans:
-                try:
-                    route(span)
-                except Exception as err:  # the route step reports its own failures; this is a last guard
-                    report("collector.dispatch", err)
+            try:
+                self._route(spans)
+            except Exception as err:  # the route step reports its own failures; this is a last guard
+                report("collector.dispatch", err)
             with self._lock:
                 self._busy = 0
                 if not self._batches:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -228,12 +228,16 @@ class Service:
             if forwarder.name in route:
                 forwarder.offer(signal, request, count)
 
-    def _route(self, span: ReadableSpan) -> None:
-        try:
-            span = self._prepare_span(span)
-        except Exception as err:
-            report("collector.prepare", err)
-        self.pipeline.route(span)
+    def _route(self, spans: Sequence[ReadableSpan]) -> None:
+        prepare = self._prepare_span
+        ready = []
+        for span in spans:
+            try:
+                ready.append(prepare(span))
+            except Exception as err:  # each step guards itself; a span is never lost to a bug here
+                report("collector.prepare", err)
+                ready.append(span)
+        self.pipeline.route_many(ready)
 
     def _prepare_record(self, payload: bytes) -> list[ReadableSpan]:
         try:

@@ -154,6 +154,21 @@ class Destination:
                 return
         self._count(acc.DROPPED, 1, reason)
 
+    def offer_many(self, spans: list[ReadableSpan]) -> None:
+        """``offer`` for a list, under one lock: what does not fit is counted as dropped."""
+        with self._lock:
+            if self._closed:
+                taken, reason = 0, acc.SHUTDOWN
+            else:
+                taken, reason = max(0, min(len(spans), self.queue_settings.max_size - len(self._queue))), acc.QUEUE_FULL
+                if taken:
+                    self._queue.extend(spans[:taken] if taken < len(spans) else spans)
+                    self._offered += taken
+                    if len(self._queue) >= self.queue_settings.batch_size:
+                        self._wake.set()
+        if taken < len(spans):
+            self._count(acc.DROPPED, len(spans) - taken, reason)
+
     # -- worker ---------------------------------------------------------------------------------
 
     def _run(self) -> None:

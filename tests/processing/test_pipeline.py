@@ -18,7 +18,7 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
@@ -314,3 +314,28 @@ def test_a_forked_child_has_its_own_queue_worker_and_counts(tmp_path: Path) -> N
     assert os.waitstatus_to_exitcode(status) == 0
     assert rig.pipeline.stats()["f"]["exported"] == 3
     rig.provider.shutdown()
+
+
+def test_route_many_shares_spans_out_and_counts_what_does_not_fit(rigs: list[Rig]) -> None:
+    """The collector's path: one request's spans offered at once, each destination under one lock."""
+    hung = ScriptedExporter(hang=True)
+    healthy = InMemorySpanExporter()
+    rig = Rig(
+        [
+            Destination("hung", hung, queue=QueueSettings(max_size=30, batch_size=500, shutdown_timeout=0.2)),
+            Destination("healthy", healthy),
+        ]
+    )
+    rigs.append(rig)
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    for i in range(100):
+        with provider.get_tracer("t").start_as_current_span(f"chat {i}", attributes={"gen_ai.operation.name": "chat"}):
+            pass
+    rig.pipeline.route_many(memory.get_finished_spans())
+    assert rig.pipeline.destinations["healthy"].force_flush(5)
+    assert len(healthy.get_finished_spans()) == 100
+    stats = rig.pipeline.stats()["hung"]
+    assert stats["dropped"] == {acc.QUEUE_FULL: 70} and stats["queue_depth"] == 30
+    hung.release.set()
