@@ -26,13 +26,13 @@ from otel_llm.collector.service import Refused, Service
 _log = logging.getLogger("otel_llm.collector")
 
 PATHS = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs"}
-_JSON = "application/json"
-_PROTOBUF = "application/x-protobuf"
+_JSON, _PROTOBUF = otlp_wire.JSON, otlp_wire.PROTOBUF
 # gRPC status codes in the google.rpc.Status of error replies
 _CODES = {400: 3, 401: 16, 413: 3, 415: 3, 503: 14}
 
 
 def _is_json(content_type: str | None) -> bool:
+    """Whether error replies are JSON: they follow the request's encoding, even one we refuse."""
     return (content_type or "").split(";", 1)[0].strip().lower() == _JSON
 
 
@@ -82,9 +82,10 @@ class OtlpHttpReceiver:
         if sender is None:
             raise HttpError(401, "missing or unknown credential: send Authorization: Bearer <token>")
         content_type = headers.get("content-type")
-        kind = (content_type or "").split(";", 1)[0].strip().lower()
-        if kind not in (_JSON, _PROTOBUF):
-            raise HttpError(415, f"unsupported content type {content_type!r}: use {_PROTOBUF} or {_JSON}")
+        try:  # before the body is read: an unsupported type is refused without taking it in
+            media = otlp_wire.media_type(content_type)
+        except otlp_wire.WireError as err:
+            raise HttpError(err.status, err.message) from None
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("identity", "gzip", ""):
             raise HttpError(415, f"unsupported content encoding {encoding!r}: use gzip or none")
@@ -93,19 +94,19 @@ class OtlpHttpReceiver:
         if encoding == "gzip":
             body = gunzip(body, limit)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self._handle, signal, sender, body, content_type)
+        return await loop.run_in_executor(self.executor, self._handle, signal, sender, body, media)
 
-    def _handle(self, signal: str, sender: Any, body: bytes, content_type: str | None) -> tuple[int, bytes]:
+    def _handle(self, signal: str, sender: Any, body: bytes, media: str) -> tuple[int, bytes]:
         try:
-            request = otlp_wire.parse_request(signal, body, content_type)
+            request = otlp_wire.parse_request(signal, body, media)
         except otlp_wire.WireError as err:
             raise HttpError(err.status, err.message) from None
-        raw = body if not _is_json(content_type) else None
+        raw = body if media == otlp_wire.PROTOBUF else None
         try:
             rejected, message = self.service.export(signal, sender, request, raw)
         except Refused as err:
             raise HttpError(503, f"try again later: {err.reason}") from None
-        return 200, otlp_wire.export_response(signal, rejected, message, json=_is_json(content_type))
+        return 200, otlp_wire.export_response(signal, rejected, message, json=media == otlp_wire.JSON)
 
     @staticmethod
     def _status_body(err: HttpError, as_json: bool) -> bytes:
