@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import orjson
 
 from otel_llm.collector._asgi import HttpError, Receive, Scope, Send, headers_of, read_body, reply, reply_json
+from otel_llm.collector.auth import bearer_token
 from otel_llm.collector.changes import AdminChanges, ChangeError
 from otel_llm.collector.metrics import CONTENT_TYPE
 from otel_llm.collector.service import Service
@@ -64,9 +65,8 @@ class AdminApp:
     def _authorise(self, headers: dict[str, str]) -> None:
         if self._key is None:
             raise HttpError(404, "the admin API is off: set collector.admin.key")
-        given = headers.get("authorization", "")
-        token = given[7:].strip().encode("utf-8", "surrogateescape") if given[:7].lower() == "bearer " else b""
-        if not hmac.compare_digest(token, self._key):
+        token = bearer_token(headers.get("authorization", "")) or ""
+        if not hmac.compare_digest(token.encode("utf-8", "surrogateescape"), self._key):
             raise HttpError(401, "missing or wrong admin key")
 
     # -- routes (on a worker thread: changes validate and start destinations) --------------------
@@ -79,15 +79,7 @@ class AdminApp:
         if len(parts) >= 2 and parts[0] == "tenants":
             tenant = parts[1]
             if len(parts) == 2 and method == "GET":
-                tenants = service.tenants()["tenants"]
-                if tenant not in tenants:
-                    return 200, {
-                        "tenant": tenant,
-                        "destinations": list(service.config.destinations_for_tenant(tenant)),
-                        "logging": True,
-                        "source": "default",
-                    }
-                return 200, {"tenant": tenant, **tenants[tenant]}
+                return 200, {"tenant": tenant, **service.tenant(tenant)}
             if len(parts) == 2 and method == "DELETE":
                 return self._change(tenant, lambda c: c.tenants.pop(tenant, None))
             if parts[2:] == ["destinations"] and method in ("PUT", "POST"):
@@ -118,11 +110,7 @@ class AdminApp:
             raise error from None
         except ChangeError as err:
             raise HttpError(400, str(err)) from None
-        tenants = self.service.tenants()["tenants"]
-        return 200, {
-            "tenant": tenant,
-            **tenants.get(tenant, {"destinations": list(self.service.config.destinations_for_tenant(tenant))}),
-        }
+        return 200, {"tenant": tenant, **self.service.tenant(tenant)}
 
 
 def _json(body: bytes) -> dict[str, Any]:

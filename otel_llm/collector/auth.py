@@ -27,6 +27,13 @@ class Sender:
 ANONYMOUS = Sender(authenticated=False)
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value (scheme without case), else None."""
+    if authorization[: len(BEARER)].lower() == BEARER:
+        return authorization[len(BEARER) :].strip()
+    return None
+
+
 def _digest(token: str) -> bytes:
     # Looked up by digest: a dict probe on the digest leaks nothing usable about the tokens' bytes.
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
@@ -47,9 +54,7 @@ class Authenticator:
         """The credential in (lower-cased) request headers or gRPC metadata."""
         value = headers.get("authorization")
         if value is not None:
-            if value[: len(BEARER)].lower() == BEARER:
-                return value[len(BEARER) :].strip()
-            return None
+            return bearer_token(value)
         key = headers.get("x-api-key")
         return key.strip() if key is not None else None
 
