@@ -258,20 +258,24 @@ class Service:
         entry = (self._base.get("tenants") or {}).get(tenant)
         return entry if isinstance(entry, dict) else None
 
-    def tenants(self) -> dict[str, Any]:
+    def tenant(self, tenant: str) -> dict[str, Any]:
+        """Where one tenant's spans go and why (``source``: the file, the admin API, or neither)."""
         config = self.config
-        names = set(config.tenants) | set(self.changes.tenants)
+        entry = config.tenants.get(tenant)
+        source = "admin" if tenant in self.changes.tenants else "file" if entry is not None else "default"
         return {
-            "default_destinations": list(config.default_destination_names()),
-            "tenants": {
-                t: {
-                    "destinations": list(config.destinations_for_tenant(t)),
-                    "logging": config.tenants[t].logging if t in config.tenants else True,
-                    "source": "admin" if t in self.changes.tenants else "file",
-                    "tokens": sum(1 for tok in self.settings.auth.tokens if tok.tenant == t),
-                }
-                for t in sorted(names)
-            },
+            "destinations": list(config.destinations_for_tenant(tenant)),
+            "logging": entry.logging if entry is not None else True,
+            "source": source,
+            "tokens": sum(1 for tok in self.settings.auth.tokens if tok.tenant == tenant),
+        }
+
+    def tenants(self) -> dict[str, Any]:
+        """Every tenant the file or the admin API names."""
+        names = set(self.config.tenants) | set(self.changes.tenants)
+        return {
+            "default_destinations": list(self.config.default_destination_names()),
+            "tenants": {t: self.tenant(t) for t in sorted(names)},
         }
 
     def change(self, edit: Any) -> Config:
@@ -280,9 +284,7 @@ class Service:
         with self._admin_lock:
             changes = self.changes.copy()
             edit(changes)
-            config = self._validate(changes)
-            if (config.collector or Collector()) != self.settings:
-                raise ValueError("the collector block cannot be changed through the admin API")
+            config = self._validate(changes)  # changes never touch the collector block: it stays as started
             self._switch(config)
             changes.save()
             self.changes, self.config = changes, config
