@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
 
 from otel_llm._safety import report
 from otel_llm.exporters.otlp import traces_url
-from otel_llm.processing.build import _headers
+from otel_llm.processing.build import plain_headers
 from otel_llm.processing.destination import RetrySettings
 
 _log = logging.getLogger("otel_llm.collector")
@@ -42,7 +42,7 @@ class Forwarder:
         self._count = count  # count(destination, signal, outcome, items)
         self._endpoint = dest.endpoint
         self._grpc = dest.protocol == "grpc"
-        self._headers = _headers(dest.headers)
+        self._headers = plain_headers(dest.headers)
         self._timeout = dest.timeout
         self._gzip = dest.compression == "gzip"
         self._retry = RetrySettings(

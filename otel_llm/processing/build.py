@@ -19,7 +19,8 @@ def _secret(value: Any) -> Any:
     return getter() if getter is not None else value
 
 
-def _headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
+def plain_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
+    """A destination's headers with their secret values unwrapped, for an HTTP or gRPC client."""
     return {k: _secret(v) for k, v in (headers or {}).items()}
 
 
@@ -29,7 +30,7 @@ def _otlp(dest: Any) -> SpanExporter:
     return otlp_span_exporter(
         dest.endpoint,
         protocol=dest.protocol,
-        headers=_headers(dest.headers),
+        headers=plain_headers(dest.headers),
         insecure=dest.insecure,
         timeout=dest.timeout,
         gzip=dest.compression == "gzip",
@@ -54,7 +55,9 @@ def build_exporter(dest: Any) -> SpanExporter:
     if kind == "webhook":
         from otel_llm.exporters.webhook import WebhookExporter
 
-        return WebhookExporter(url=dest.url, headers=_headers(dest.headers), format=dest.format, timeout=dest.timeout)
+        return WebhookExporter(
+            url=dest.url, headers=plain_headers(dest.headers), format=dest.format, timeout=dest.timeout
+        )
     if kind == "s3":
         from otel_llm.exporters.s3 import S3Exporter
 
