@@ -12,28 +12,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from redaction import content, make_spans
+from redaction import best_us, content, make_spans
 
 from otel_llm.backends import BACKENDS, BackendSpanExporter
 
 ENV = {"LANGFUSE_PUBLIC_KEY": "pk", "LANGFUSE_SECRET_KEY": "sk", "ARIZE_SPACE_ID": "s", "ARIZE_API_KEY": "k"}
 ENV |= {"HONEYCOMB_API_KEY": "k", "LANGSMITH_API_KEY": "k", "DD_API_KEY": "k"}
 
-
-def best_us(fn, spans, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for span in spans:
-            fn(span)
-        best = min(best, (time.perf_counter() - start) / len(spans) * 1e6)
-    return best
 
 
 def main() -> None:

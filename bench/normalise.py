@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from redaction import best_us  # the shared timing loop
 
 from otel_llm.collector.costing import SpanCoster
 from otel_llm.collector.normalise import normalise
@@ -50,15 +51,6 @@ def make_spans(name: str, scope: str, attributes: Mapping[str, Any], count: int)
         for _ in range(count)
     ]
 
-
-def best_us(fn: Callable[[ReadableSpan], Any], spans: list[ReadableSpan], repeat: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for span in spans:
-            fn(span)
-        best = min(best, (time.perf_counter() - start) / len(spans) * 1e6)
-    return best
 
 
 def main() -> None:
