@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_logging_off_and_on_again(tmp_path: Path) -> None:
         assert status == 200 and body["destinations"] == ["shared"]
         _send(c, "token-a", 1)
         records = wait_records(tmp_path / "shared.jsonl", 2)
-        wait_for(lambda: False, 0.3)
+        time.sleep(0.3)  # let any stray span arrive before asserting there is none
     assert sorted(r["tenant_id"] for r in read_records(tmp_path / "shared.jsonl")) == ["team-a", "team-b"]
     assert len(records) == 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.collector.conftest import collector_config, genai_spans, read_records, running, wait_records
 from tests.collector.test_receivers import post
-from tests.servers import wait_for
 
 
 def _config(tmp_path: Path, **auth: Any) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def test_a_token_of_tenant_a_cannot_claim_tenant_b(tmp_path: Path) -> None:
         assert none_exporter.export(genai_spans(1, attributes=forged)) is SpanExportResult.SUCCESS
         records_a = wait_records(tmp_path / "a.jsonl", 4)
         shared = wait_records(tmp_path / "shared.jsonl", 1)
-        wait_for(lambda: False, 0.3)
+        time.sleep(0.3)  # let any stray span arrive before asserting there is none
     assert len(records_a) == 4 and {r["tenant_id"] for r in records_a} == {"team-a"}
     assert read_records(tmp_path / "b.jsonl") == []
     assert len(shared) == 1 and shared[0]["tenant_id"] is None

@@ -15,6 +15,7 @@ import pytest
 from otel_llm.collector.normalise import normalise
 from otel_llm.genai import attributes as A
 from tests.collector.test_normalise import check_normalised, foreign_span
+from tests.collector.test_normalise_openinference import OPENAI_INPUTS, OPENAI_OUTPUTS
 
 OPENAI_SCOPE = "opentelemetry.instrumentation.openai.v1"
 ANTHROPIC_SCOPE = "opentelemetry.instrumentation.anthropic"
@@ -156,30 +157,9 @@ def test_legacy_openai_chat() -> None:
         A.RESPONSE_FINISH_REASONS: ("tool_calls",),  # the provider's own value, as otel-llm records it
         "otel_llm.normalised_from": "openllmetry",
     }
-    assert new[A.INPUT_MESSAGES] == [
-        {"role": "system", "parts": [{"type": "text", "content": "You are terse."}]},
-        {
-            "role": "user",
-            "parts": [
-                {"type": "text", "content": "Weather in Paris?"},
-                {"type": "uri", "modality": "image", "uri": "https://example.com/paris.png"},
-            ],
-        },
-        {
-            "role": "assistant",
-            "parts": [{"type": "tool_call", "id": "call_1", "name": "get_weather", "arguments": {"city": "Lyon"}}],
-        },
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_1", "response": "Sunny, 21C"}]},
-    ]
-    assert new[A.OUTPUT_MESSAGES] == [
-        {
-            "role": "assistant",
-            "parts": [
-                {"type": "tool_call", "id": "call_62136354", "name": "get_weather", "arguments": {"city": "Paris"}}
-            ],
-            "finish_reason": "tool_call",
-        }
-    ]
+    # the same recorded conversation as OpenInference's: both libraries must come out as the same messages
+    assert new[A.INPUT_MESSAGES] == OPENAI_INPUTS
+    assert new[A.OUTPUT_MESSAGES] == OPENAI_OUTPUTS
     assert new[A.TOOL_DEFINITIONS] == [
         {
             "type": "function",
