@@ -75,19 +75,22 @@ _CONTENT: dict[str, str] = {
     A.OUTPUT_MESSAGES: "output_messages",
     A.TOOL_DEFINITIONS: "tool_definitions",
 }
-# One table for the single pass: attribute → (section, field).
-_ROUTE: dict[str, tuple[str, str]] = {
-    **{k: ("top", v) for k, v in _TOP.items()},
-    **{k: ("param", v) for k, v in _PARAMETERS.items()},
-    **{k: ("usage", v) for k, v in _USAGE.items()},
-    **{k: ("cost", v) for k, v in _COST.items()},
-    **{k: ("content", v) for k, v in _CONTENT.items()},
-    A.SERVER_ADDRESS: ("server", "address"),
-    A.SERVER_PORT: ("server", "port"),
-    A.RESPONSE_FINISH_REASONS: ("special", "finish_reasons"),
-    A.RESPONSE_TIME_TO_FIRST_CHUNK: ("special", "ttfc"),
-    A.ERROR_TYPE: ("special", "error_type"),
-    A.TAGS: ("special", "tags"),
+# One table for the single pass: attribute → (section, field). The loop stores raw values into the
+# section's dict; the few fields that need converting are converted once, after it.
+_RECORD, _PERSON, _PARAM, _USAGE_S, _COST_S, _CONTENT_S, _SERVER, _SPECIAL = range(8)
+_PERSON_FIELDS = ("user_id", "session_id", "tenant_id", "label")  # written after metadata, in this order
+_ROUTE: dict[str, tuple[int, str]] = {
+    **{k: (_PERSON if v in _PERSON_FIELDS else _RECORD, v) for k, v in _TOP.items()},
+    **{k: (_PARAM, v) for k, v in _PARAMETERS.items()},
+    **{k: (_USAGE_S, v) for k, v in _USAGE.items()},
+    **{k: (_COST_S, v) for k, v in _COST.items()},
+    **{k: (_CONTENT_S, v) for k, v in _CONTENT.items()},
+    A.SERVER_ADDRESS: (_SERVER, "address"),
+    A.SERVER_PORT: (_SERVER, "port"),
+    A.RESPONSE_FINISH_REASONS: (_SPECIAL, "finish_reasons"),
+    A.RESPONSE_TIME_TO_FIRST_CHUNK: (_SPECIAL, "ttfc"),
+    A.ERROR_TYPE: (_SPECIAL, "error_type"),
+    A.TAGS: (_SPECIAL, "tags"),
 }
 _METADATA_PREFIX = A.METADATA_PREFIX
 _METADATA_LEN = len(_METADATA_PREFIX)
@@ -202,43 +205,31 @@ def to_record(span: ReadableSpan) -> dict[str, Any]:
     content: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
     other: dict[str, Any] = {}
-    finish_reasons = ttfc = error_type = None
-    tags: list[Any] = []
-    top = {"user_id": None, "session_id": None, "tenant_id": None, "label": None}
+    special: dict[str, Any] = {}
+    person = dict.fromkeys(_PERSON_FIELDS)
+    sections = (record, person, parameters, usage, cost, content, server, special)
 
     route = _ROUTE
+    prefix = _METADATA_PREFIX
     for key, value in attribute_dict(span).items():
         target = route.get(key)
-        if target is None:
-            if key.startswith(_METADATA_PREFIX):
-                metadata[key[_METADATA_LEN:]] = _plain(value)
-            else:
-                other[key] = _plain(value)
-            continue
-        section, field = target
-        if section == "top":
-            if field in top:
-                top[field] = value
-            else:
-                record[field] = value
-        elif section == "param":
-            parameters[field] = _plain(value)
-        elif section == "usage":
-            usage[field] = value
-        elif section == "cost":
-            cost[field] = value
-        elif section == "content":
-            content[field] = _content(value)
-        elif section == "server":
-            server[field] = value
-        elif field == "finish_reasons":
-            finish_reasons = _plain(value)
-        elif field == "ttfc":
-            ttfc = value
-        elif field == "error_type":
-            error_type = value
-        else:  # tags
-            tags = list(value) if isinstance(value, (tuple, list)) else [value]
+        if target is not None:
+            section, field = target
+            sections[section][field] = value
+        elif key.startswith(prefix):
+            metadata[key[_METADATA_LEN:]] = list(value) if type(value) is tuple else value
+        else:
+            other[key] = list(value) if type(value) is tuple else value
+    for field, value in parameters.items():
+        if type(value) is tuple:
+            parameters[field] = list(value)
+    for field, value in content.items():
+        content[field] = _content(value)
+    finish_reasons = _plain(special.get("finish_reasons"))
+    ttfc = special.get("ttfc")
+    error_type = special.get("error_type")
+    tags = special.get("tags")
+    tags = [] if tags is None else list(tags) if isinstance(tags, (tuple, list)) else [tags]
 
     record["server"] = server
     record["request"] = {"parameters": parameters}
@@ -274,7 +265,7 @@ def to_record(span: ReadableSpan) -> dict[str, Any]:
 
     record["tags"] = tags
     record["metadata"] = metadata
-    record.update(top)
+    record.update(person)
     record["service"] = _service(span.resource)
     scope = span.instrumentation_scope
     record["scope"] = {"name": scope.name, "version": scope.version or None} if scope is not None else None
