@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 from otel_llm._safety import report
 from otel_llm.collector import otlp_wire
-from otel_llm.collector.service import Refused, Service
+from otel_llm.collector.service import Refused, Service, TooLarge
 
 _log = logging.getLogger("otel_llm.collector")
 
@@ -50,6 +50,9 @@ class _Export:
             except Refused as err:
                 code = grpc.StatusCode.UNAVAILABLE
                 context.abort(code, f"try again later: {err.reason}")
+            except TooLarge as err:  # as grpcio's own size limit: not retried without RetryInfo
+                code = grpc.StatusCode.RESOURCE_EXHAUSTED
+                context.abort(code, str(err))
             return _RESPONSES[self.signal].FromString(
                 otlp_wire.export_response(self.signal, rejected, message, json=False)
             )

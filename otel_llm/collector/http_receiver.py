@@ -21,7 +21,7 @@ from google.rpc import status_pb2
 from otel_llm._safety import report
 from otel_llm.collector import otlp_wire
 from otel_llm.collector._asgi import HttpError, Receive, Scope, Send, gunzip, headers_of, read_body, reply
-from otel_llm.collector.service import Refused, Service
+from otel_llm.collector.service import Refused, Service, TooLarge
 
 _log = logging.getLogger("otel_llm.collector")
 
@@ -106,6 +106,8 @@ class OtlpHttpReceiver:
             rejected, message = self.service.export(signal, sender, request, raw)
         except Refused as err:
             raise HttpError(503, f"try again later: {err.reason}") from None
+        except TooLarge as err:
+            raise HttpError(413, str(err)) from None
         return 200, otlp_wire.export_response(signal, rejected, message, json=media == otlp_wire.JSON)
 
     @staticmethod

@@ -2,8 +2,9 @@
 
 ``Service.export(signal, sender, request)`` takes one decoded OTLP request from an authenticated
 sender and answers with the partial-success counts, or raises ``Refused`` (retryable: queue full,
-shutting down). Traces go, with the sender's tenant, into the in-memory intake or the write-ahead
-log, then through normalisation and cost into the very same ``Pipeline`` the SDK uses.
+shutting down) or ``TooLarge`` (not retryable: over the whole disk budget). Traces go, with the
+sender's tenant, into the in-memory intake or the write-ahead log, then through normalisation and
+cost into the very same ``Pipeline`` the SDK uses.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from otel_llm.collector.delivery import DestinationReader, PreparedRecords, deco
 from otel_llm.collector.forward import Forwarder
 from otel_llm.collector.intake import MemoryIntake
 from otel_llm.collector.metrics import CollectorMetrics
+from otel_llm.collector.wal import WalClosed
 from otel_llm.config import Config
 from otel_llm.config._collector import Collector
 from otel_llm.config._load import read_file, validate
@@ -42,6 +44,11 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class TooLarge(Exception):
+    """The request can never be taken as it is (it exceeds the disk budget on its own): 413 /
+    RESOURCE_EXHAUSTED, which senders do not retry."""
 
 
 def _pricer(config: Config) -> Any:
@@ -204,9 +211,11 @@ class Service:
             body = raw if raw is not None else request.SerializeToString()
             try:
                 self.wal.append(encode_record(sender.tenant, trust, body))
-            except ValueError as err:  # larger than the disk budget
+            except ValueError as err:  # larger than the whole disk budget: a retry cannot help
                 self.metrics.refused(signal, sender, len(spans), "too_large")
-                raise Refused(str(err)) from None
+                raise TooLarge(str(err)) from None
+            except WalClosed:  # the stop began between the check above and the append
+                raise Refused("shutting down") from None
         self.metrics.received(signal, sender, len(spans))
         return rejected, message
 

@@ -174,3 +174,31 @@ def _ready(port: int) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def test_a_request_over_the_whole_disk_budget_is_refused_as_too_large(tmp_path: Path) -> None:
+    """Not 503: a retry could never fit it, so the reply must be one senders do not retry."""
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+    records = tmp_path / "records.jsonl"
+    config = _config(tmp_path, {"records": {"type": "file", "path": str(records)}})
+    config["collector"]["persistence"]["max_bytes"] = "64KiB"
+    small = encode_spans(genai_spans(1)).SerializeToString()
+    large = encode_spans(genai_spans(400)).SerializeToString()
+    assert len(large) > 64 << 10
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/x-protobuf"}
+    with running(config) as c:
+        status, _, _ = post(f"{c.http}/v1/traces", large, headers)
+        assert status == 413
+        with grpc.insecure_channel(c.grpc.removeprefix("http://")) as channel:
+            stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+            request = trace_service_pb2.ExportTraceServiceRequest.FromString(large)
+            try:
+                stub.Export(request, metadata=[("authorization", f"Bearer {TOKEN}")], timeout=10)
+                raise AssertionError("accepted a request over the budget")
+            except grpc.RpcError as err:
+                assert err.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert "budget" in err.details()
+        assert post(f"{c.http}/v1/traces", small, headers)[0] == 200  # and the collector still takes data
+        assert len(wait_records(records, 1)) == 1
