@@ -2,7 +2,7 @@
 # Build Jaeger v2 (the OpenTelemetry-Collector-based all-in-one: OTLP in, in-memory storage, query API out) from its
 # Go module with this machine's Go toolchain, so the end-to-end tests can export to a real Jaeger and read back
 # what it stored. Idempotent: the pinned version is part of the path, so a bump rebuilds and an existing binary is
-# reused; the Go module and build caches live under the same cache dir, so a rebuild downloads nothing new.
+# reused; the Go module and build caches live under the cache dir, so a rebuild downloads nothing new.
 # Prints the binary's path. tests/backends/jaeger_server.py reads VERSION from this file: change it only here.
 #
 # Why a v1.x version for Jaeger v2: the module path has no /v2 suffix, so the Go proxy only serves the v1.x tags;
@@ -20,7 +20,9 @@ if [[ -x "$BIN" ]]; then
 fi
 
 start=$SECONDS
-export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/pkg/mod" GOCACHE="$CACHE/go/build-cache"
+# Go caches shared with otelcol.sh (most modules are common; Go's caches are safe for concurrent builds).
+GO_CACHE="${OTEL_LLM_CACHE:-$HOME/.cache/otel-llm}/go"
+export GOPATH="$GO_CACHE" GOMODCACHE="$GO_CACHE/pkg/mod" GOCACHE="$GO_CACHE/build-cache"
 export GOFLAGS="-modcacherw -mod=readonly" CGO_ENABLED=0 GO111MODULE=on
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

@@ -20,8 +20,11 @@ from otel_llm.processing._media import blob_placeholder, is_placeholder
 
 # GenAI content attributes (JSON in the "parts" shape). gen_ai.tool.definitions is not content: it stays.
 CONTENT_ATTRIBUTES: tuple[str, ...] = (A.INPUT_MESSAGES, A.OUTPUT_MESSAGES, A.SYSTEM_INSTRUCTIONS)
-# Content written by other instrumentations (legacy GenAI, OpenLLMetry, OpenInference, Traceloop).
+# Content written by other instrumentations (legacy GenAI, OpenLLMetry, OpenInference, Traceloop), and
+# the GenAI conventions' tool execution spans (execute_tool: the arguments and result of one call).
 OTHER_CONTENT_ATTRIBUTES: tuple[str, ...] = (
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
     "gen_ai.prompt",
     "gen_ai.completion",
     "input.value",

@@ -99,7 +99,7 @@ def server_process(
     the log tail.
     """
     log_path = workdir / f"{name}.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             args, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -25,20 +26,23 @@ from pathlib import Path
 from tests.backends._locate import BACKENDS, executable
 from tests.backends._process import free_ports, http_ok, listening, server_process
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "collector-config"
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "collector-config"
 MANIFEST = TEMPLATES / "builder-config.yaml"
+BUILD_SCRIPT = ROOT / ".ci" / "servers" / "otelcol.sh"
 BINARY_NAME = "otelcol-otel-llm"
 STARTUP_TIMEOUT = 30.0
 
 
-def manifest_hash() -> str:
-    """The first 12 hex digits of the manifest's SHA-256: the build directory's name (see otelcol.sh)."""
-    return hashlib.sha256(MANIFEST.read_bytes()).hexdigest()[:12]
+def build_hash() -> str:
+    """The build directory's name: the first 12 hex digits of the SHA-256 of the manifest followed by
+    the build script (otelcol.sh computes the same), so an edit of either means a new binary."""
+    return hashlib.sha256(MANIFEST.read_bytes() + BUILD_SCRIPT.read_bytes()).hexdigest()[:12]
 
 
 def binary() -> str:
     """The built collector's path (skips, or fails in CI, when it is not built)."""
-    return executable("otelcol", "OTEL_LLM_OTELCOL_BIN", BACKENDS / "otelcol" / manifest_hash() / BINARY_NAME)
+    return executable("otelcol", "OTEL_LLM_OTELCOL_BIN", BACKENDS / "otelcol" / build_hash() / BINARY_NAME)
 
 
 def templates() -> list[Path]:
@@ -46,9 +50,20 @@ def templates() -> list[Path]:
     return sorted(p for p in TEMPLATES.glob("*.yaml") if p != MANIFEST)
 
 
+def template_variables() -> set[str]:
+    """Every variable a template reads (``${env:NAME}``, with or without a default)."""
+    names: set[str] = set()
+    for template in templates():
+        names.update(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)", template.read_text()))
+    return names
+
+
 def base_env() -> dict[str, str]:
-    """The test process's environment without the developer's OTEL_* settings (the collector reads some)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    """The test process's environment without the developer's OTEL_* settings (the collector reads
+    some) and without any variable a template reads (a DD_SITE or LANGFUSE_HOST of the developer's
+    or CI's own must not change what a test checks): each test passes the ones it means."""
+    drop = template_variables()
+    return {k: v for k, v in os.environ.items() if not k.startswith("OTEL_") and k not in drop}
 
 
 def validate(template: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

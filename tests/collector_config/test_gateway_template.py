@@ -227,4 +227,13 @@ def test_with_the_per_gateway_queue_left_on_the_agent_loses_what_it_acknowledged
         marker.export()
         marker.shutdown()
         got = wait_for_all(topo.destination, marker.acked, [topo.agent, *topo.gateways])
+        # Every queue empty (the agent's and both gateways'): nothing is still on its way to arrive late.
+        poll_until(
+            lambda: [metric(c, "otelcol_exporter_queue_size") for c in (topo.agent, *topo.gateways)],
+            lambda sizes: not any(sizes),
+            timeout=20,
+            interval=0.2,
+            failure=lambda sizes: f"queues never drained: agent, gateways = {sizes}",
+        )
+        got = arrived(topo.destination)
         assert set(got) & set(app.acked) == set()

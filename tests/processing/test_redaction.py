@@ -952,3 +952,15 @@ def test_settings_accept_lists_and_compare_by_value() -> None:
     assert settings.pii == ("email",) and settings.secret_patterns == (r"ACME-\d+",)
     assert settings == RedactionSettings(pii=("email",), secret_patterns=(r"ACME-\d+",), identifier_attributes=("user.id",))
     assert RedactionSettings(max_content_chars=64).max_content_chars == 64
+
+
+def test_tool_execution_arguments_and_result_are_content() -> None:
+    """execute_tool spans (GenAI conventions) carry the call's arguments and result: user data."""
+    arguments, result = '{"account": "4711", "note": "for my mother"}', '{"balance": 1234.5}'
+    span = make_span(
+        {A.OPERATION_NAME: "execute_tool", "gen_ai.tool.call.arguments": arguments, "gen_ai.tool.call.result": result}
+    )
+    out = redact(span, content="drop")
+    assert out.attributes["gen_ai.tool.call.arguments"] == placeholder(arguments)
+    assert out.attributes["gen_ai.tool.call.result"] == placeholder(result)
+    assert redact(span, content="keep").attributes["gen_ai.tool.call.arguments"] == arguments
