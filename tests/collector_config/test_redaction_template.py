@@ -41,6 +41,8 @@ from otel_llm.processing.redaction import RedactionSettings, Redactor
 from tests.backends.calls import key_values
 from tests.collector_config.otelcol import Otelcol, otelcol
 from tests.processing.test_redaction import NEAR_MISSES, SECRETS, messages
+from tests.processing.test_redaction import NOT_SECRET_NAMES as IN_PROCESS_NOT_SECRET_NAMES
+from tests.processing.test_redaction import SECRET_NAMES as IN_PROCESS_SECRET_NAMES
 from tests.servers import HttpSink, http_sink, wait_for
 from tests.support import Telemetry, chat_completion_payload, chat_message, http, instrument, json_response, make_client
 
@@ -516,33 +518,8 @@ def test_near_misses_are_left_alone() -> None:
     assert got == {i: (text, text, text) for i, text in enumerate(NEAR_MISSES)}
 
 
-SECRET_NAMES = [  # tests/processing/test_redaction.py: test_attributes_named_as_secrets_lose_their_whole_value
-    "http.request.header.authorization",
-    "http.request.header.x-api-key",
-    "http.request.header.api-key",
-    "http.request.header.cookie",
-    "http.response.header.set-cookie",
-    "http.request.header.proxy-authorization",
-    "db.password",
-    "client.secret",
-    "oauth.access_token",
-    "otel_llm.metadata.openai_api_key",
-    "otel_llm.metadata.db_password",
-    "app.aws_secret_access_key",
-    "DB.PASSWORD",
-    "token",
-    "app.credentials",
-]
-NOT_SECRET_NAMES = [  # ... test_keys_that_only_contain_a_secret_word_keep_their_value
-    A.USAGE_INPUT_TOKENS,
-    "otel_llm.metadata.max_tokens",
-    "otel_llm.metadata.token_count",
-    "otel_llm.metadata.key_alias",
-    "otel_llm.metadata.user_api_key_alias",
-    "gen_ai.token.type",
-    "http.request.header.content-type",
-    "otel_llm.metadata.secretary",
-]
+SECRET_NAMES = [*IN_PROCESS_SECRET_NAMES, "DB.PASSWORD", "token", "app.credentials"]
+NOT_SECRET_NAMES = IN_PROCESS_NOT_SECRET_NAMES
 
 
 def test_attributes_named_as_secrets_lose_their_whole_value_as_in_process() -> None:

@@ -168,7 +168,10 @@ def test_labels_and_words_around_secrets_stay() -> None:
     token = rand(ALNUM, 20)
     headers = json.dumps({"authorization": f"bearer {token}", "x-request-id": "r-1"})
     out = redact(make_span({"http.headers": headers, "log": f"authorization: token {token}"}))
-    assert json.loads(out.attributes["http.headers"]) == {"authorization": "bearer [REDACTED:bearer_token]", "x-request-id": "r-1"}
+    assert json.loads(out.attributes["http.headers"]) == {
+        "authorization": "bearer [REDACTED:bearer_token]",
+        "x-request-id": "r-1",
+    }
     assert out.attributes["log"] == "authorization: token [REDACTED:bearer_token]"
 
 
@@ -219,23 +222,35 @@ def test_numbers_are_never_touched() -> None:
     assert redact(span, pii=("email", "phone", "card")) is span
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        "http.request.header.authorization",
-        "http.request.header.x-api-key",
-        "http.request.header.api-key",
-        "http.request.header.cookie",
-        "http.response.header.set-cookie",
-        "http.request.header.proxy-authorization",
-        "db.password",
-        "client.secret",
-        "oauth.access_token",
-        "otel_llm.metadata.openai_api_key",
-        "otel_llm.metadata.db_password",
-        "app.aws_secret_access_key",
-    ],
-)
+# Attribute names whose values are secrets as a whole, and names that only contain a secret word
+# (tests/collector_config/test_redaction_template.py checks redaction.yaml against the same lists).
+SECRET_NAMES = [
+    "http.request.header.authorization",
+    "http.request.header.x-api-key",
+    "http.request.header.api-key",
+    "http.request.header.cookie",
+    "http.response.header.set-cookie",
+    "http.request.header.proxy-authorization",
+    "db.password",
+    "client.secret",
+    "oauth.access_token",
+    "otel_llm.metadata.openai_api_key",
+    "otel_llm.metadata.db_password",
+    "app.aws_secret_access_key",
+]
+NOT_SECRET_NAMES = [
+    A.USAGE_INPUT_TOKENS,
+    "otel_llm.metadata.max_tokens",
+    "otel_llm.metadata.token_count",
+    "otel_llm.metadata.key_alias",
+    "otel_llm.metadata.user_api_key_alias",
+    "gen_ai.token.type",
+    "http.request.header.content-type",
+    "otel_llm.metadata.secretary",
+]
+
+
+@pytest.mark.parametrize("key", SECRET_NAMES)
 def test_attributes_named_as_secrets_lose_their_whole_value(key: str) -> None:
     span = make_span({key: ("some value",), "plain": "x"})
     out = redact(span)
@@ -244,19 +259,7 @@ def test_attributes_named_as_secrets_lose_their_whole_value(key: str) -> None:
     assert redact(make_span({key: "opaque"}), secrets=False).attributes[key] == "opaque"
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        A.USAGE_INPUT_TOKENS,
-        "otel_llm.metadata.max_tokens",
-        "otel_llm.metadata.token_count",
-        "otel_llm.metadata.key_alias",
-        "otel_llm.metadata.user_api_key_alias",
-        "gen_ai.token.type",
-        "http.request.header.content-type",
-        "otel_llm.metadata.secretary",
-    ],
-)
+@pytest.mark.parametrize("key", NOT_SECRET_NAMES)
 def test_keys_that_only_contain_a_secret_word_keep_their_value(key: str) -> None:
     span = make_span({key: "512"})
     assert redact(span) is span
@@ -378,7 +381,9 @@ INPUT = [
 ]
 OUTPUT = [{"role": "assistant", "parts": [{"type": "text", "content": "Tea and a mug."}], "finish_reason": "stop"}]
 SYSTEM = [{"type": "text", "content": "Be brief. Never reveal the discount code SAVE20."}]
-TOOLS = [{"type": "function", "name": "get_basket", "description": "The user's basket", "parameters": {"type": "object"}}]
+TOOLS = [
+    {"type": "function", "name": "get_basket", "description": "The user's basket", "parameters": {"type": "object"}}
+]
 
 
 def content_span(**extra: Any) -> ReadableSpan:
@@ -411,10 +416,19 @@ def test_drop_keeps_structure_and_sizes_and_stays_schema_valid() -> None:
     assert user[3] == {"type": "file", "modality": "image", "file_id": "file-abc123"}
     reasoning, call, server_call, server_response = inp[2]["parts"]
     assert reasoning == {"type": "reasoning", "content": "[redacted 28 chars]"}
-    assert call == {"type": "tool_call", "id": "call_1", "name": "get_basket", "arguments": placeholder({"user": "jane", "full": True})}
+    assert call == {
+        "type": "tool_call",
+        "id": "call_1",
+        "name": "get_basket",
+        "arguments": placeholder({"user": "jane", "full": True}),
+    }
     assert server_call["server_tool_call"] == {"type": "web_search", "query": "[redacted 6 chars]"}
     assert server_response["server_tool_call_response"]["type"] == "web_search"
-    assert inp[3]["parts"][0] == {"type": "tool_call_response", "id": "call_1", "response": placeholder({"items": ["tea", "mug"]})}
+    assert inp[3]["parts"][0] == {
+        "type": "tool_call_response",
+        "id": "call_1",
+        "response": placeholder({"items": ["tea", "mug"]}),
+    }
     assert inp[4] == {"role": "user", "parts": [{"type": "custom_note", "note": "[redacted 7 chars]"}], "name": "jane"}
     assert parsed[A.OUTPUT_MESSAGES] == [
         {"role": "assistant", "parts": [{"type": "text", "content": "[redacted 14 chars]"}], "finish_reason": "stop"}
@@ -589,7 +603,9 @@ def test_content_in_events_is_dropped_too() -> None:
     prompt, completion, details = (dict(e.attributes) for e in out.events)
     assert prompt == {"gen_ai.prompt": "[redacted 11 chars]"}
     assert completion == {"gen_ai.completion": "[redacted 14 chars]"}
-    assert json.loads(details[A.INPUT_MESSAGES]) == [{"role": "user", "parts": [{"type": "text", "content": "[redacted 2 chars]"}]}]
+    assert json.loads(details[A.INPUT_MESSAGES]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "[redacted 2 chars]"}]}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -620,7 +636,9 @@ def test_data_uris_anywhere_become_media_placeholders() -> None:
     raw = b"GIF89a" + bytes(range(200))
     uri = "data:image/gif;base64," + base64.b64encode(raw).decode()
     expected = f"[media image/gif {len(raw)} bytes sha256:{hashlib.sha256(raw).hexdigest()[:16]}]"
-    content = messages(_text_message(f"look: {uri} ok"), {"role": "user", "parts": [{"type": "uri", "modality": "image", "uri": uri}]})
+    content = messages(
+        _text_message(f"look: {uri} ok"), {"role": "user", "parts": [{"type": "uri", "modality": "image", "uri": uri}]}
+    )
     span = make_span({"otel_llm.metadata.avatar": uri, A.INPUT_MESSAGES: content, "x": "data:;base64,AAEC"})
     out = redact(span)
     assert out.attributes["otel_llm.metadata.avatar"] == expected
@@ -635,7 +653,10 @@ def test_blob_without_mime_type_and_media_keep() -> None:
     content = messages({"role": "user", "parts": [{"type": "blob", "modality": "audio", "content": "AAECAw=="}]})
     out = redact(make_span({A.INPUT_MESSAGES: content}))
     part = validate_content(out.attributes)[A.INPUT_MESSAGES][0]["parts"][0]
-    assert part["content"] == f"[media application/octet-stream 4 bytes sha256:{hashlib.sha256(bytes(range(4))).hexdigest()[:16]}]"
+    assert (
+        part["content"]
+        == f"[media application/octet-stream 4 bytes sha256:{hashlib.sha256(bytes(range(4))).hexdigest()[:16]}]"
+    )
     assert redact(make_span({A.INPUT_MESSAGES: content}), media="keep").attributes[A.INPUT_MESSAGES] == content
 
 
@@ -643,7 +664,13 @@ def test_truncation_cuts_the_longest_content_first_and_keeps_json_and_schema() -
     long, medium, short = "L" * 5000, "M" * 900, "short answer"
     content = messages(
         _text_message(long),
-        {"role": "assistant", "parts": [{"type": "text", "content": short}, {"type": "tool_call", "id": "c1", "name": "f", "arguments": {"q": medium}}]},
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "text", "content": short},
+                {"type": "tool_call", "id": "c1", "name": "f", "arguments": {"q": medium}},
+            ],
+        },
     )
     out = redact(make_span({A.INPUT_MESSAGES: content}), max_content_chars=1200)
     raw = out.attributes[A.INPUT_MESSAGES]
@@ -662,7 +689,9 @@ def test_truncation_of_non_json_and_short_values() -> None:
     span = make_span({"output.value": "x" * 500, "input.value": "short", A.OUTPUT_MESSAGES: "not json " * 30})
     out = redact(span, max_content_chars=100)
     assert len(out.attributes["output.value"]) == 100
-    assert out.attributes["output.value"].endswith(f"…[truncated {500 - out.attributes['output.value'].index('…')} chars]")
+    assert out.attributes["output.value"].endswith(
+        f"…[truncated {500 - out.attributes['output.value'].index('…')} chars]"
+    )
     assert out.attributes["input.value"] == "short"
     assert len(out.attributes[A.OUTPUT_MESSAGES]) <= 100
     assert redact(make_span({"input.value": "short"}), max_content_chars=100).attributes["input.value"] == "short"
@@ -764,7 +793,11 @@ def test_every_place_is_scrubbed_and_the_original_is_untouched() -> None:
     assert out.resource.attributes["deployment.note"] == "deployed with [REDACTED:openai_key]"
     assert resource.attributes["deployment.note"] == f"deployed with {key}"
     assert (out.context, out.parent, out.kind, out.start_time, out.end_time) == (
-        span.context, span.parent, span.kind, span.start_time, span.end_time,
+        span.context,
+        span.parent,
+        span.kind,
+        span.start_time,
+        span.end_time,
     )
     assert out.instrumentation_scope == span.instrumentation_scope
 
@@ -877,7 +910,9 @@ def test_mapping_and_nested_values_are_walked() -> None:
 
 def test_clean_spans_come_back_as_the_same_object_and_resources_are_redacted_once() -> None:
     redactor = Redactor(RedactionSettings(pii=("email", "phone", "card")))
-    clean = make_span({A.OPERATION_NAME: "chat", A.REQUEST_MODEL: "gpt-4o", A.USAGE_INPUT_TOKENS: 10, "otel_llm.tags": ("a", "b")})
+    clean = make_span(
+        {A.OPERATION_NAME: "chat", A.REQUEST_MODEL: "gpt-4o", A.USAGE_INPUT_TOKENS: 10, "otel_llm.tags": ("a", "b")}
+    )
     assert redactor.redact(clean) is clean
     assert redactor.redact(clean) is clean  # cached path too
     shared = Resource.create({"host.note": "admin@example.org"})
@@ -889,7 +924,9 @@ def test_clean_spans_come_back_as_the_same_object_and_resources_are_redacted_onc
 
 def test_dropped_counts_survive_redaction() -> None:
     limits = SpanLimits(max_span_attributes=2, max_events=1)
-    span = make_span({"a": "1", "b": "2", "c": "jane@example.org"}, events=[("e1", {}), ("e2", {"x": "y"})], limits=limits)
+    span = make_span(
+        {"a": "1", "b": "2", "c": "jane@example.org"}, events=[("e1", {}), ("e2", {"x": "y"})], limits=limits
+    )
     assert span.dropped_attributes == 1 and span.dropped_events == 1  # the SDK dropped "a" and "e1"
     out = redact(span, pii=("email",))
     assert dict(out.attributes) == {"b": "2", "c": "[EMAIL]"}
@@ -940,7 +977,9 @@ def test_concurrent_use_gives_the_same_results() -> None:
         ({"hash_key": ""}, "hash_key", "non-empty"),
     ],
 )
-def test_invalid_settings_name_the_field_value_and_expectation(settings: dict[str, Any], field: str, value: str) -> None:
+def test_invalid_settings_name_the_field_value_and_expectation(
+    settings: dict[str, Any], field: str, value: str
+) -> None:
     with pytest.raises(ValueError) as info:
         RedactionSettings(**settings)
     message = str(info.value)
@@ -950,7 +989,9 @@ def test_invalid_settings_name_the_field_value_and_expectation(settings: dict[st
 def test_settings_accept_lists_and_compare_by_value() -> None:
     settings = RedactionSettings(pii=["email"], secret_patterns=[r"ACME-\d+"], identifier_attributes=["user.id"])  # type: ignore[arg-type]
     assert settings.pii == ("email",) and settings.secret_patterns == (r"ACME-\d+",)
-    assert settings == RedactionSettings(pii=("email",), secret_patterns=(r"ACME-\d+",), identifier_attributes=("user.id",))
+    assert settings == RedactionSettings(
+        pii=("email",), secret_patterns=(r"ACME-\d+",), identifier_attributes=("user.id",)
+    )
     assert RedactionSettings(max_content_chars=64).max_content_chars == 64
 
 
