@@ -10,7 +10,8 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from otel_llm.config import ConfigError, describe, load_config
-from tests.backends.calls import MODEL, by_operation, send_calls
+from tests.backends.calls import by_operation, send_calls
+from tests.backends.expected import check_langfuse_generation
 from tests.backends.otlp_contract import Receiver, otlp_receiver
 
 PATH = "/api/public/otel/v1/traces"
@@ -83,31 +84,7 @@ def test_a_call_arrives_as_a_generation_with_model_usage_cost_and_trace_labels(l
     send_calls(seed_config(langfuse.base_url), tenants=("team-1",))
     spans = by_operation(langfuse.spans())
     chat = spans["chat"].attributes
-
-    assert chat["langfuse.observation.type"] == "generation"
-    assert chat["langfuse.observation.model.name"] == MODEL
-    # exclusive buckets: 1200 input of which 1000 cached, 300 output of which 100 reasoning
-    assert json.loads(chat["langfuse.observation.usage_details"]) == {
-        "input": 200,
-        "output": 200,
-        "input_cached_tokens": 1000,
-        "output_reasoning_tokens": 100,
-        "total": 1500,
-    }
-    cost = json.loads(chat["langfuse.observation.cost_details"])
-    assert set(cost) == {"input", "output", "input_cached_tokens", "total"}
-    assert cost["total"] == pytest.approx(chat["otel_llm.cost.usd"]) == pytest.approx(chat["gen_ai.usage.cost"])
-    assert cost["input"] + cost["output"] + cost["input_cached_tokens"] == pytest.approx(cost["total"])
-    assert cost["total"] > 0
-    assert json.loads(chat["langfuse.observation.model.parameters"]) == {"temperature": 0.2, "max_tokens": 500}
-    # trace-level fields
-    assert chat["user.id"] == "user-42"
-    assert chat["session.id"] == "conv-7"
-    assert chat["langfuse.trace.name"] == "weather-assistant"
-    assert chat["langfuse.trace.tags"] == ["beta", "weather"]
-    assert chat["langfuse.trace.metadata.feature"] == "forecast"
-    assert chat["langfuse.trace.metadata.tier"] == 2
-    assert chat["langfuse.observation.metadata.tenant_id"] == "team-1"
+    check_langfuse_generation(chat, tenant="team-1")
     # messages stay GenAI-only: any of these would take precedence over gen_ai.input.messages in Langfuse
     assert "gen_ai.input.messages" in chat and "gen_ai.output.messages" in chat
     assert not {"input", "output", "input.value", "output.value", "langfuse.observation.input"} & set(chat)
