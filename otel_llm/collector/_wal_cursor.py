@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from otel_llm.collector._wal_format import Segment, WalClosed, fsync_directory, read_records, skip_to
+from otel_llm.collector._wal_format import Segment, WalClosed, fsync_directory, read_records, skip_to, write_file
 
 if TYPE_CHECKING:
     from otel_llm.collector.wal import WriteAheadLog
@@ -60,14 +60,7 @@ def load_cursors(directory: Path) -> dict[str, int | None]:
 def write_cursor(path: Path, name: str, committed: int, fsync: bool) -> None:
     """Replace the consumer file atomically: a crash leaves the old position or the new one."""
     tmp = path.with_name(path.name + ".tmp")
-    data = json.dumps({"name": name, "committed": committed}).encode("utf-8")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        if fsync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_file(tmp, json.dumps({"name": name, "committed": committed}).encode("utf-8"), fsync)
     os.replace(tmp, path)
     if fsync:
         fsync_directory(path.parent)

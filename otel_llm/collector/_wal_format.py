@@ -165,13 +165,7 @@ def skip_to(fd: int, offset: int, end: int, position: int, target: int) -> tuple
 def create_segment(directory: Path, base: int, fsync: bool) -> Segment:
     """A new, empty segment file whose name and header are durable before any record goes in."""
     path = directory / segment_name(base)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, FILE_MAGIC)
-        if fsync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_file(path, FILE_MAGIC, fsync)
     if fsync:
         fsync_directory(directory)
     return Segment(base, path, FILE_HEADER, FILE_HEADER, records=0)
@@ -230,6 +224,17 @@ def recover(base: int, path: Path, fsync: bool) -> Segment:
         segment.size = segment.visible = offset
         segment.records = position - base
         return segment
+    finally:
+        os.close(fd)
+
+
+def write_file(path: Path, data: bytes, fsync: bool) -> None:
+    """Create (or truncate) ``path`` holding ``data``; with ``fsync``, on disk when this returns."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
